@@ -1,0 +1,144 @@
+"""The ``pyrust`` command line: a thin shell over the library.
+
+``pyrust abi`` prints a target's Python ABI; ``pyrust check`` checks built extension
+modules. Exit status: 0 success, 1 findings (check), 2 bad input (one line on stderr
+naming the input, its value and what was expected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyrust.bbenv import parse_assignment, parse_bitbake_env
+from pyrust.errors import InputError
+from pyrust.export import build_environment
+from pyrust.machines import machine_vars
+from pyrust.resolve import Resolution, resolve_abi
+from pyrust.target import Target, target_from_vars
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's own errors are bad input too: one line, exit 2.
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--machine", help="an oe-core qemu machine from the embedded table, e.g. qemuarm")
+    parser.add_argument("--env-file", type=Path, help="a file with `bitbake -e <recipe>` output")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="set one BitBake variable (repeatable; wins over --machine and --env-file)")
+    parser.add_argument("--sysroot", type=Path, help="a target sysroot whose _sysconfigdata*.py / build-details.json wins over the rules")
+    parser.add_argument("--python", help="target CPython version X.Y (default: PYTHON_BASEVERSION or the sysroot's)")
+    parser.add_argument("--abiflags", help="ABI flags: '', d, t (3.13+) or td")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = _Parser(prog="pyrust", description="A Yocto target's Python ABI for Rust extension modules.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    abi = sub.add_parser("abi", help="print the target's platform triplet, SOABI, EXT_SUFFIX, wheel tag, Rust target, qemu")
+    _add_target_options(abi)
+    abi.add_argument("--format", choices=("json", "shell", "text"), default="text")
+    return parser
+
+
+def collect_vars(machine: str | None, env_file: Path | None, assignments: Sequence[str]) -> dict[str, str]:
+    """Merge the three sources of BitBake variables: machine table < env file < --var.
+
+    ``--var TCLIBC=musl`` with ``--machine`` picks the table's musl variant of the
+    machine rather than contradicting its TARGET_OS.
+
+    Raises:
+        InputError: none of the three given, an unreadable env file, a bad NAME=VALUE.
+    """
+    overrides = dict(parse_assignment(a) for a in assignments)
+    if machine is None and env_file is None and not overrides:
+        raise InputError("target", None, "--machine NAME, --env-file FILE or --var NAME=VALUE")
+    values: dict[str, str] = {}
+    if machine is not None:
+        values.update(machine_vars(machine, overrides.get("TCLIBC") or "glibc"))
+    if env_file is not None:
+        try:
+            text = env_file.read_text(encoding="utf-8", errors="replace")
+        except OSError as err:
+            raise InputError("--env-file", str(env_file), f"a readable file ({err.strerror})") from None
+        values.update(parse_bitbake_env(text, f"--env-file {env_file}"))
+    values.update(overrides)
+    return values
+
+
+def resolve_target(args: argparse.Namespace) -> tuple[Target, Resolution]:
+    """The target and its resolved ABI from parsed ``abi``/``check`` options."""
+    target = target_from_vars(collect_vars(args.machine, args.env_file, args.var))
+    resolution = resolve_abi(target, args.python, args.abiflags, args.sysroot, require_sysroot_abi=args.sysroot is not None)
+    return target, resolution
+
+
+def abi_report(target: Target, resolution: Resolution) -> dict[str, object]:
+    """The JSON object ``pyrust abi --format json`` prints."""
+    abi = resolution.abi
+    report: dict[str, object] = dict(abi.as_dict())
+    report.update({
+        "python_version": abi.version,
+        "rust_target": target.rust_target,
+        "rust_target_upstream": target.rust_target_upstream,
+        "qemu": {"binary": target.qemu_binary, "options": list(target.qemu_options), "usermode": target.qemu_usermode},
+        "elf": target.as_dict()["elf"],
+        "target": target.as_dict(),
+        "environment": build_environment(target, abi),
+        "warnings": list(resolution.warnings),
+    })
+    return report
+
+
+def _print_abi(report: dict[str, object], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(report, indent=2, sort_keys=True))
+    elif fmt == "shell":
+        env = report["environment"]
+        assert isinstance(env, dict)
+        for name, value in env.items():
+            print(f"export {name}={shlex.quote(value)}")
+    else:
+        qemu = report["qemu"]
+        assert isinstance(qemu, dict)
+        rows = [
+            ("platform triplet", report["platform_triplet"]),
+            ("SOABI", report["soabi"]),
+            ("EXT_SUFFIX", report["ext_suffix"]),
+            ("extension suffixes", " ".join(report["extension_suffixes"])),  # type: ignore[arg-type]
+            ("platform tag", report["platform_tag"]),
+            ("Rust target", f"{report['rust_target']} (upstream: {report['rust_target_upstream']})"),
+            ("qemu-user", " ".join([qemu["binary"], *qemu["options"]]) + ("" if qemu["usermode"] else " (opted out of qemu-usermode)")),
+            ("source", f"{report['source']} {report['source_file']}".strip()),
+        ]
+        for key, value in rows:
+            print(f"{key + ':':20} {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "abi":
+            target, resolution = resolve_target(args)
+            for warning in resolution.warnings:
+                print(f"pyrust: warning: {warning}", file=sys.stderr)
+            _print_abi(abi_report(target, resolution), args.format)
+            return EXIT_OK
+    except InputError as err:
+        print(f"pyrust: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

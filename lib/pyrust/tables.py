@@ -1,0 +1,210 @@
+"""Data tables: one table per fact, each citing the file it mirrors.
+
+Nothing here computes; :mod:`pyrust.target` and :mod:`pyrust.pyabi` read these tables.
+Paths like ``meta/conf/machine/include/arm/arch-arm.inc`` are in openembedded-core;
+``elf.h`` is glibc's ``elf.h`` (identical values in the Linux UAPI headers).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ArchFacts(NamedTuple):
+    """What TARGET_ARCH alone says about the CPU."""
+
+    cpu_family: str
+    bits: int  # word size of the ISA; ILP32 ABIs (x32, n32) lower it, see ILP32_ABIS
+    endian: str  # "little" or "big"
+    isa_r6: bool = False  # MIPS release 6 (mipsisa32r6*, mipsisa64r6*)
+
+
+# TARGET_ARCH -> facts. Sources: TUNE_ARCH in meta/conf/machine/include/arm/arch-arm.inc
+# (arm, armeb), arm/arch-arm64.inc (aarch64, aarch64_be), x86/arch-x86.inc (X86ARCH32 =
+# i586/i686, X86ARCH64), mips/arch-mips.inc (mips${32R6}${64R6}${BYTE}${R6}${ENDIAN}),
+# powerpc/arch-powerpc.inc and arch-powerpc64.inc (powerpc${ENDIAN_SFX}), riscv/arch-riscv.inc,
+# loongarch/tune-loongarch.inc.
+TARGET_ARCHES: dict[str, ArchFacts] = {
+    "arm": ArchFacts("arm", 32, "little"),
+    "armeb": ArchFacts("arm", 32, "big"),
+    "aarch64": ArchFacts("aarch64", 64, "little"),
+    "aarch64_be": ArchFacts("aarch64", 64, "big"),
+    "i486": ArchFacts("x86", 32, "little"),
+    "i586": ArchFacts("x86", 32, "little"),
+    "i686": ArchFacts("x86", 32, "little"),
+    "x86_64": ArchFacts("x86_64", 64, "little"),
+    "mips": ArchFacts("mips", 32, "big"),
+    "mipsel": ArchFacts("mips", 32, "little"),
+    "mips64": ArchFacts("mips64", 64, "big"),
+    "mips64el": ArchFacts("mips64", 64, "little"),
+    "mipsisa32r6": ArchFacts("mips", 32, "big", isa_r6=True),
+    "mipsisa32r6el": ArchFacts("mips", 32, "little", isa_r6=True),
+    "mipsisa64r6": ArchFacts("mips64", 64, "big", isa_r6=True),
+    "mipsisa64r6el": ArchFacts("mips64", 64, "little", isa_r6=True),
+    "powerpc": ArchFacts("powerpc", 32, "big"),
+    "powerpcle": ArchFacts("powerpc", 32, "little"),
+    "powerpc64": ArchFacts("powerpc64", 64, "big"),
+    "powerpc64le": ArchFacts("powerpc64", 64, "little"),
+    "riscv32": ArchFacts("riscv32", 32, "little"),
+    "riscv64": ArchFacts("riscv64", 64, "little"),
+    "loongarch64": ArchFacts("loongarch64", 64, "little"),
+}
+
+# ABIEXTENSION values that make a 64-bit ISA run an ILP32 ABI: x86/arch-x86.inc ("x32"
+# with TUNE_FEATURES mx32), mips/arch-mips.inc ("n32" with TUNE_FEATURES n32).
+ILP32_ABIS: dict[str, str] = {"x32": "x86_64", "n32": "mips64"}
+
+# SITEINFO_ENDIANNESS spelling -> endian. Source: meta/classes-recipe/siteinfo.bbclass.
+SITEINFO_ENDIANNESS: dict[str, str] = {"le": "little", "be": "big"}
+
+# TUNE_CCARGS flags that force an endianness. Sources: arm/arch-arm.inc (-mbig-endian via
+# feature bigendian), mips/arch-mips.inc (-EB/-EL), powerpc/arch-powerpc.inc (-mbig-endian,
+# -mlittle-endian).
+ENDIAN_CCARGS: dict[str, str] = {
+    "-mbig-endian": "big",
+    "-mlittle-endian": "little",
+    "-EB": "big",
+    "-EL": "little",
+}
+
+# e_machine per CPU family. Source: elf.h (EM_386 3, EM_MIPS 8, EM_PPC 20, EM_PPC64 21,
+# EM_ARM 40, EM_X86_64 62, EM_AARCH64 183, EM_RISCV 243, EM_LOONGARCH 258).
+ELF_MACHINES: dict[str, int] = {
+    "x86": 3,
+    "mips": 8,
+    "mips64": 8,
+    "powerpc": 20,
+    "powerpc64": 21,
+    "arm": 40,
+    "x86_64": 62,
+    "aarch64": 183,
+    "riscv32": 243,
+    "riscv64": 243,
+    "loongarch64": 258,
+}
+
+# Names of the e_machine values above, for messages.
+ELF_MACHINE_NAMES: dict[int, str] = {
+    3: "EM_386",
+    8: "EM_MIPS",
+    20: "EM_PPC",
+    21: "EM_PPC64",
+    40: "EM_ARM",
+    62: "EM_X86_64",
+    183: "EM_AARCH64",
+    243: "EM_RISCV",
+    258: "EM_LOONGARCH",
+}
+
+
+class FlagRule(NamedTuple):
+    """``e_flags & mask`` must equal ``value``; ``what`` names the rule in findings."""
+
+    mask: int
+    value: int
+    what: str
+
+
+# ARM EABI float ABI bits. Source: elf.h EF_ARM_ABI_FLOAT_SOFT 0x200, EF_ARM_ABI_FLOAT_HARD
+# 0x400 (binutils sets one of them on every EABI5 object; softfp uses the soft calling
+# convention and so the soft bit).
+ARM_FLOAT_FLAGS: dict[str, FlagRule] = {
+    "hard": FlagRule(0x600, 0x400, "ARM hard-float ABI (EF_ARM_ABI_FLOAT_HARD)"),
+    "softfp": FlagRule(0x600, 0x200, "ARM soft-float ABI (EF_ARM_ABI_FLOAT_SOFT)"),
+    "soft": FlagRule(0x600, 0x200, "ARM soft-float ABI (EF_ARM_ABI_FLOAT_SOFT)"),
+}
+
+# MIPS ABI bits. Source: elf.h EF_MIPS_ABI2 0x20 (n32), EF_MIPS_ABI 0xf000 with
+# EF_MIPS_ABI_O32 0x1000; n64 sets neither (it is told by ELFCLASS64).
+MIPS_ABI_FLAGS: dict[str, FlagRule] = {
+    "o32": FlagRule(0xF020, 0x1000, "MIPS o32 ABI (EF_MIPS_ABI_O32)"),
+    "n32": FlagRule(0xF020, 0x0020, "MIPS n32 ABI (EF_MIPS_ABI2)"),
+    "n64": FlagRule(0xF020, 0x0000, "MIPS n64 ABI (no EF_MIPS_ABI bits)"),
+}
+
+# MIPS NaN encoding. Source: elf.h EF_MIPS_NAN2008 0x400; release 6 always uses IEEE
+# 754-2008 NaNs, older ISAs the legacy encoding (gcc -mnan=legacy default).
+MIPS_NAN_FLAGS: dict[bool, FlagRule] = {
+    True: FlagRule(0x400, 0x400, "MIPS NaN 2008 (EF_MIPS_NAN2008)"),
+    False: FlagRule(0x400, 0x000, "MIPS legacy NaN (no EF_MIPS_NAN2008)"),
+}
+
+# RISC-V float ABI. Source: elf.h EF_RISCV_FLOAT_ABI 0x6 (SOFT 0x0, SINGLE 0x2, DOUBLE 0x4).
+RISCV_FLOAT_FLAGS: dict[str, FlagRule] = {
+    "soft": FlagRule(0x6, 0x0, "RISC-V soft-float ABI"),
+    "single": FlagRule(0x6, 0x2, "RISC-V single-float ABI"),
+    "hard": FlagRule(0x6, 0x4, "RISC-V double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE)"),
+}
+
+# qemu-user binary per TARGET_ARCH where it differs from "qemu-${TARGET_ARCH}".
+# Source: qemu_target_binary() in meta/lib/oe/qemu.py.
+QEMU_ARCH_RENAMES: dict[str, str] = {
+    "i486": "i386",
+    "i586": "i386",
+    "i686": "i386",
+    "powerpc": "ppc",
+    "powerpc64": "ppc64",
+    "powerpc64le": "ppc64le",
+}
+
+# TUNE_FEATURES that put qemu-usermode in MACHINE_FEATURES_OPTED_OUT. Sources:
+# mips/arch-mips.inc (n32), x86/arch-x86.inc (mx32), powerpc/tune-power5.inc,
+# tune-power6.inc, tune-power7.inc, tune-ppce5500.inc, tune-ppce6500.inc.
+QEMU_USERMODE_OPT_OUT_FEATURES: frozenset[str] = frozenset(
+    {"n32", "mx32", "power5", "power6", "power7", "e5500", "e6500"}
+)
+
+# Kernel `uname -m` (what sysconfig.get_platform() and so the wheel platform tag follow)
+# per TARGET_ARCH, where it does not depend on the tune. Sources: Linux
+# arch/*/Makefile UTS_MACHINE and arch/*/kernel/setup.c; i686 assumes a 686-class CPU.
+# Uncertain rows: mips/mips64 report "mips"/"mips64" for both endiannesses (UTS_MACHINE
+# in arch/mips/Makefile), x32 reports the 64-bit kernel's "x86_64".
+UNAME_MACHINE: dict[str, str] = {
+    "aarch64": "aarch64",
+    "aarch64_be": "aarch64_be",
+    "i486": "i486",
+    "i586": "i586",
+    "i686": "i686",
+    "x86_64": "x86_64",
+    "mips": "mips",
+    "mipsel": "mips",
+    "mipsisa32r6": "mips",
+    "mipsisa32r6el": "mips",
+    "mips64": "mips64",
+    "mips64el": "mips64",
+    "mipsisa64r6": "mips64",
+    "mipsisa64r6el": "mips64",
+    "powerpc": "ppc",
+    "powerpcle": "ppcle",
+    "powerpc64": "ppc64",
+    "powerpc64le": "ppc64le",
+    "riscv32": "riscv32",
+    "riscv64": "riscv64",
+    "loongarch64": "loongarch64",
+}
+
+# 32-bit ARM: the kernel's uname -m is the CPU's architecture name from
+# arch/arm/mm/proc-*.S (cpu_arch_name) plus "l" or "b" for the endianness
+# (arch/arm/kernel/setup.c). First TUNE_FEATURES entry found wins, newest first.
+# Uncertain: an ARMv8 CPU running a 32-bit kernel reports "armv7l"; under a 64-bit
+# kernel (compat) it reports "armv8l" (packaging.tags then also accepts armv7l).
+ARM_UNAME_BY_FEATURE: tuple[tuple[str, str], ...] = (
+    ("armv8a", "armv7"),
+    ("armv7ve", "armv7"),
+    ("armv7a", "armv7"),
+    ("armv7r", "armv7"),
+    ("armv7m", "armv7"),
+    ("armv6", "armv6"),
+    ("armv5", "armv5tej"),  # qemuarmv5's arm926ej-s: "armv5tej" (proc-arm926.S)
+    ("armv4t", "armv4t"),
+    ("armv4", "armv4"),
+)
+
+# Upstream rustc target per (cpu family, libc, abi variant) for standalone builds where
+# OE's own RUST_TARGET_SYS (a generated target spec named ${arch}-oe-linux-...) does not
+# exist. Source: `rustc --print target-list`; OE's arch naming from rust_base_triple()
+# in meta/classes-recipe/rust-common.bbclass.
+RUST_UPSTREAM_ARCH: dict[str, str] = {
+    "riscv32": "riscv32gc",
+    "riscv64": "riscv64gc",
+}

@@ -1,0 +1,124 @@
+"""The platform triplet oe-core's target python3 is built with.
+
+CPython's configure preprocesses a probe (the inline conftest of configure.ac up to
+3.11, ``Misc/platform_triplet.c`` from 3.12) with the target compiler and takes the
+one triplet line it prints as PLATFORM_TRIPLET. When the probe hits its ``#error``
+branch, the preprocessor fails and configure keeps the value it was given: oe-core's
+python3 recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}``
+(meta/recipes-devtools/python/python3_*.bb). This module emulates the probe from the
+target's tune (which predefined macros the compiler sets) and applies that fallback.
+
+Standard library only: BitBake imports this module.
+"""
+
+from __future__ import annotations
+
+from pyrust.target import Target
+
+
+def _libc_names(target: Target, version: tuple[int, int]) -> dict[str, str] | None:
+    """The LIBC, LIBC_X32 and LIBC_ARM spellings the probe uses, or None for ``#error``.
+
+    Up to 3.11 the probe writes "gnu" whatever the C library is (configure.ac 3.11;
+    its ``case $build_os in linux-musl*`` rewrite looks at the *build* machine, which in
+    an OE cross build is glibc). From 3.12 ``Misc/platform_triplet.c`` includes
+    <features.h> and picks "gnu" for __GLIBC__, "musl" only when <stdarg.h> defines
+    ``__DEFINED_va_list`` (musl's own stdarg.h); an OE musl toolchain uses gcc's
+    stdarg.h, so neither matches and the probe stops at ``#error unknown libc``.
+    """
+    if target.libc == "glibc" or version < (3, 12):
+        return {"LIBC": "gnu", "LIBC_X32": "gnux32", "LIBC_ARM": "gnueabi", "LIBC_SPE": "gnuspe"}
+    return None
+
+
+def _mips_triplet(target: Target, libc: str, version: tuple[int, int]) -> str | None:
+    # Probe branches: __mips_hard_float required (soft-float hits #error: 3.11
+    # configure.ac; 3.12+ platform_triplet.c adds no soft-float names for Linux glibc).
+    if target.float_abi != "hard":
+        return None
+    if target.isa_r6:
+        base32, base64 = "mipsisa32r6", "mipsisa64r6"
+    else:
+        base32, base64 = "mips", "mips64"
+    el = "el" if target.endian == "little" else ""
+    # _MIPS_SIM: _ABIO32 / _ABIN32 / _ABI64.
+    if target.abi_variant == "o32":
+        return f"{base32}{el}-linux-{libc}"
+    if target.abi_variant == "n32":
+        return f"{base64}{el}-linux-{libc}abin32"
+    return f"{base64}{el}-linux-{libc}abi64"
+
+
+def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
+    """The triplet CPython's configure probe prints for ``target``, or None on ``#error``.
+
+    Args:
+        target: the target description.
+        version: the CPython version as a (major, minor) tuple, e.g. (3, 12).
+
+    Returns:
+        e.g. "arm-linux-gnueabihf", "i386-linux-gnu", or None where the probe fails
+        (musl from 3.12, MIPS soft-float, LoongArch before 3.12).
+
+    Source: the ``conftest.c`` here-document in CPython 3.10/3.11 configure.ac and
+    ``Misc/platform_triplet.c`` in 3.12 to 3.14 (``# if defined(__linux__)`` block).
+    """
+    names = _libc_names(target, version)
+    if names is None:
+        return None
+    libc = names["LIBC"]
+    family = target.cpu_family
+    if family == "x86_64":
+        # __x86_64__ && __LP64__ / __x86_64__ && __ILP32__
+        return f"x86_64-linux-{names['LIBC_X32']}" if target.abi_variant == "x32" else f"x86_64-linux-{libc}"
+    if family == "x86":
+        return f"i386-linux-{libc}"
+    if family == "aarch64":
+        # __AARCH64EL__ / __AARCH64EB__, then __ILP32__
+        base = "aarch64" if target.endian == "little" else "aarch64_be"
+        if target.abi_variant == "ilp32":
+            base += "_ilp32"
+        return f"{base}-linux-{libc}"
+    if family == "arm":
+        # __ARM_EABI__; __ARM_PCS_VFP (hard-float calling convention) adds "hf";
+        # __ARMEL__ picks "arm", otherwise "armeb".
+        base = "arm" if target.endian == "little" else "armeb"
+        abi = names["LIBC_ARM"] + ("hf" if target.float_abi == "hard" else "")
+        return f"{base}-linux-{abi}"
+    if family in ("mips", "mips64"):
+        return _mips_triplet(target, libc, version)
+    if family == "powerpc":
+        # __powerpc__ && __SPE__ comes first; 32-bit little-endian has no name of its own.
+        if target.float_abi == "spe":
+            return f"powerpc-linux-{names['LIBC_SPE']}"
+        return f"powerpc-linux-{libc}"
+    if family == "powerpc64":
+        return f"powerpc64{'le' if target.endian == 'little' else ''}-linux-{libc}"
+    if family in ("riscv32", "riscv64"):
+        # __riscv with __riscv_xlen 32 / 64; the float ABI is not part of the name.
+        return f"{family}-linux-{libc}"
+    if family == "loongarch64":
+        if version < (3, 12):
+            return None  # no __loongarch__ branch before 3.12
+        # __loongarch_lp64 with __loongarch_double_float / single / soft.
+        suffix = {"hard": "", "single": "f32", "soft": "sf"}[target.float_abi]
+        return f"loongarch64-linux-{libc}{suffix}"
+    return None
+
+
+def platform_triplet(target: Target, version: tuple[int, int]) -> str:
+    """PLATFORM_TRIPLET of oe-core's target python3 for ``target``.
+
+    The probe's answer (:func:`detected_triplet`) where it has one, else oe-core's preset
+    ``${HOST_ARCH}-${HOST_OS}`` (``EXTRA_OECONF:append:class-target`` in
+    meta/recipes-devtools/python/python3_*.bb), e.g. "arm-linux-musleabi" for qemuarm
+    with TCLIBC=musl.
+
+    Args:
+        target: the target description.
+        version: (major, minor), e.g. (3, 14).
+
+    Returns:
+        The triplet string, never empty.
+    """
+    return detected_triplet(target, version) or target.host_sys_triplet
