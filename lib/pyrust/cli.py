@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     abi = sub.add_parser("abi", help="print the target's platform triplet, SOABI, EXT_SUFFIX, wheel tag, Rust target, qemu")
     _add_target_options(abi)
     abi.add_argument("--format", choices=("json", "shell", "text"), default="text")
+    check = sub.add_parser("check", help="check wheels, directories or .so files: suffix, ELF header, import under qemu-user")
+    _add_target_options(check)
+    check.add_argument("--no-import", action="store_true", help="static checks only (no target interpreter run)")
+    check.add_argument("--python-path", default=None, help="the interpreter inside --sysroot (default: /usr/bin/python3)")
+    check.add_argument("--timeout", type=float, default=120.0, help="seconds for the import run (default 120)")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a .whl, a directory or a .so file")
     return parser
 
 
@@ -134,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"pyrust: warning: {warning}", file=sys.stderr)
             _print_abi(abi_report(target, resolution), args.format)
             return EXIT_OK
+        if args.command == "check":
+            from pyrust.checkcmd import run_check  # pulls in pyelftools lazily
+
+            return run_check(args)
     except InputError as err:
         print(f"pyrust: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -76,3 +76,39 @@ def amend_pyo3_config(text: str, extra: list[str]) -> str:
     keys = {line.split("=", 1)[0] for line in extra}
     kept = [line for line in text.splitlines() if line.split("=", 1)[0] not in keys]
     return "\n".join(kept + extra) + "\n"
+
+
+# sccache runs as a server when SCCACHE_START_SERVER=1 is in its environment; a build
+# that inherits that variable makes every wrapped rustc call (cargo's, and a build
+# script's own `$RUSTC_WRAPPER rustc` probes) fail with "SCCACHE_START_SERVER=1 can't
+# be used with other commands". SCCACHE_NO_DAEMON=1 likewise turns a client into a
+# server. Neither belongs in a build's environment.
+SCCACHE_SERVER_ONLY_VARIABLES = ("SCCACHE_START_SERVER", "SCCACHE_NO_DAEMON")
+
+
+def wrapper_unexports(env: dict[str, str]) -> list[str]:
+    """Variables to remove from a build environment so a RUSTC_WRAPPER works nested.
+
+    Args:
+        env: the build environment (name -> value), e.g. ``os.environ`` or the
+            exported variables of a BitBake task.
+
+    Returns:
+        Names to unset: sccache's server-only switches when RUSTC_WRAPPER (or
+        CARGO_BUILD_RUSTC_WRAPPER) is sccache; and RUSTC_WRAPPER itself when RUSTC
+        already is that wrapper (cargo would run ``sccache sccache rustc``).
+
+    Example:
+        >>> wrapper_unexports({"RUSTC_WRAPPER": "/usr/bin/sccache", "SCCACHE_START_SERVER": "1"})
+        ['SCCACHE_START_SERVER']
+    """
+    import os.path
+
+    wrapper = env.get("RUSTC_WRAPPER") or env.get("CARGO_BUILD_RUSTC_WRAPPER") or ""
+    drop: list[str] = []
+    if os.path.basename(wrapper.split()[0] if wrapper.split() else "").startswith("sccache"):
+        drop += [name for name in SCCACHE_SERVER_ONLY_VARIABLES if name in env]
+    rustc = env.get("RUSTC", "")
+    if wrapper and rustc and os.path.basename(rustc.split()[0]) == os.path.basename(wrapper.split()[0]):
+        drop.append("RUSTC_WRAPPER" if "RUSTC_WRAPPER" in env else "CARGO_BUILD_RUSTC_WRAPPER")
+    return drop

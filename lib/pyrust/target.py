@@ -18,6 +18,17 @@ from pyrust import tables
 from pyrust.errors import InputError
 
 
+# Every BitBake variable target_from_vars() reads; the bbclass and the fact generator
+# read exactly these from the datastore.
+BITBAKE_VARIABLES: tuple[str, ...] = (
+    "TARGET_ARCH", "TARGET_OS", "TARGET_SYS", "TARGET_VENDOR", "HOST_ARCH", "HOST_OS",
+    "TUNE_FEATURES", "TUNE_CCARGS", "TARGET_FPU", "ABIEXTENSION", "TCLIBC",
+    "SITEINFO_BITS", "SITEINFO_ENDIANNESS", "RUST_TARGET_SYS", "RUST_HOST_SYS",
+    "PYTHON_BASEVERSION", "MACHINEOVERRIDES", "MACHINE_FEATURES", "OLDEST_KERNEL",
+    "QEMU_OPTIONS", "QEMU_EXTRAOPTIONS",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class ElfExpectation:
     """The ELF header a module built for the target carries.
@@ -327,14 +338,17 @@ def _upstream_rust_target(facts: tables.ArchFacts, arch: str, oe_rust: str, libc
     return f"{rust_arch}-unknown-linux-{lib}"
 
 
-def _uname_machine(arch: str, facts: tables.ArchFacts, features: frozenset[str]) -> str:
+def _uname_machine(arch: str, facts: tables.ArchFacts, features: frozenset[str], machineoverrides: str) -> str:
     if facts.cpu_family == "arm":
+        # CPU tunes (tune-cortexa15.inc) name the architecture level in MACHINEOVERRIDES
+        # (e.g. "armv7ve"), generic tunes in TUNE_FEATURES: read both.
+        levels = features | set(machineoverrides.split(":"))
         suffix = "b" if facts.endian == "big" else "l"
         for feature, name in tables.ARM_UNAME_BY_FEATURE:
-            if any(f == feature or f.startswith(feature) for f in features):
+            if any(f == feature or f.startswith(feature) for f in levels):
                 return name + suffix
         raise InputError("TUNE_FEATURES", " ".join(sorted(features)),
-                         "an ARM architecture level (armv5, armv6, armv7a, armv7ve, armv8a...)")
+                         "an ARM architecture level (armv5, armv6, armv7a, armv7ve, armv8a...) here or in MACHINEOVERRIDES")
     return tables.UNAME_MACHINE[arch]
 
 
@@ -436,7 +450,8 @@ def target_from_vars(vars: Mapping[str, str]) -> Target:
     bits = _bits(arch, facts, variant, vars)
     float_abi = _float_abi(facts.cpu_family, vars, ccargs, features, abiext)
 
-    computed_rust = _oe_rust_target(arch, vendor, target_os, features, _get(vars, "MACHINEOVERRIDES") or "")
+    machineoverrides = _get(vars, "MACHINEOVERRIDES") or ""
+    computed_rust = _oe_rust_target(arch, vendor, target_os, features, machineoverrides)
     rust_host = _get(vars, "RUST_HOST_SYS")
     rust_target = _get(vars, "RUST_TARGET_SYS")
     if rust_host and rust_target and rust_host != rust_target:
@@ -465,7 +480,7 @@ def target_from_vars(vars: Mapping[str, str]) -> Target:
         qemu_binary=qemu_binary,
         qemu_options=qemu_options,
         qemu_usermode=usermode,
-        uname_machine=_uname_machine(arch, facts, features),
+        uname_machine=_uname_machine(arch, facts, features, machineoverrides),
         python_version=python_version,
         elf=_elf(facts, bits, endian, float_abi, variant),
     )

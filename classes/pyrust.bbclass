@@ -1,0 +1,143 @@
+#
+# SPDX-License-Identifier: MIT
+#
+# pyrust.bbclass: give PyO3 extension modules the filename suffix the target CPython
+# accepts, and prove after do_install that they load on the target.
+#
+# Opt-in. Either add "inherit pyrust" to a recipe that inherits python_maturin or
+# python_setuptools3_rust, or put INHERIT += "pyrust" in local.conf: then every target
+# recipe that inherits python_pyo3 is covered and no other recipe changes.
+#
+# All decisions are made by the pyrust library (lib/pyrust, see conf/layer.conf); this
+# class only reads the datastore, calls it, exports the results and reports findings
+# through oe.qa.handle_error under the QA names pyrust-ext-suffix, pyrust-elf and
+# pyrust-import (usable in ERROR_QA, WARN_QA and INSANE_SKIP).
+
+# Where the truth about the target's Python lives: oe-core's python3 stages
+# ${libdir}/python-sysconfigdata/_sysconfigdata.py into dependent recipe sysroots.
+PYRUST_SYSROOT ?= "${RECIPE_SYSROOT}"
+# The Cargo.lock that tells which PyO3 the crate uses (ext_suffix= needs >= 0.18.1).
+PYRUST_CARGO_LOCK ?= "${S}/Cargo.lock"
+# The dynamic check: "1" imports every module under qemu-user after do_install.
+# It needs the target interpreter in the recipe sysroot: set
+# PYRUST_STAGE_TARGET_PYTHON = "1" in local.conf (see recipes-devtools/python/python3_%.bbappend).
+PYRUST_IMPORT_CHECK ?= "1"
+PYRUST_TARGET_PYTHON ?= "${bindir}/python3"
+# Seconds the whole import run may take before its process group is killed.
+PYRUST_IMPORT_TIMEOUT ?= "120"
+PYRUST_QA ?= "pyrust-ext-suffix pyrust-elf pyrust-import"
+
+def pyrust_target(d):
+    import pyrust.target
+    values = {name: d.getVar(name) for name in pyrust.target.BITBAKE_VARIABLES}
+    values["QEMU_OPTIONS"] = d.getVar("QEMU_OPTIONS") or ""
+    return pyrust.target.target_from_vars({k: v for k, v in values.items() if v is not None})
+
+def pyrust_resolution(d):
+    import pyrust.errors
+    import pyrust.resolve
+    try:
+        target = pyrust_target(d)
+        return target, pyrust.resolve.resolve_abi(target, d.getVar("PYTHON_BASEVERSION"), None, d.getVar("PYRUST_SYSROOT"))
+    except pyrust.errors.InputError as err:
+        bb.fatal("pyrust: %s" % err)
+
+python pyrust_export_environment() {
+    import os
+    import pyrust.export
+    target, resolution = pyrust_resolution(d)
+    for warning in resolution.warnings:
+        bb.warn("pyrust: %s" % warning)
+    for name, value in pyrust.export.build_environment(target, resolution.abi).items():
+        d.setVar(name, value)
+        d.setVarFlag(name, "export", True)
+    env = {name: d.getVar(name) for name in ("RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER", "RUSTC")
+           + pyrust.export.SCCACHE_SERVER_ONLY_VARIABLES if d.getVar(name)}
+    env.update({name: os.environ[name] for name in pyrust.export.SCCACHE_SERVER_ONLY_VARIABLES if name in os.environ})
+    for name in pyrust.export.wrapper_unexports(env):
+        bb.note("pyrust: unsetting %s for the build (RUSTC_WRAPPER nesting)" % name)
+        d.delVar(name)
+        os.environ.pop(name, None)
+    strategy, _ = pyrust_pyo3_strategy(d)
+    if strategy == "sysconfigdata":
+        # PyO3 < 0.18.1 rejects ext_suffix=; let maturin read the target's
+        # _sysconfigdata*.py below PYO3_CROSS_LIB_DIR instead of the config file.
+        d.delVar("PYO3_CONFIG_FILE")
+}
+pyrust_export_environment[vardepsexclude] += "PYRUST_SYSROOT"
+
+def pyrust_pyo3_strategy(d):
+    import os
+    import pyrust.cargolock
+    import pyrust.export
+    lock = d.getVar("PYRUST_CARGO_LOCK")
+    version = pyrust.cargolock.pyo3_version(lock) if lock and os.path.exists(lock) else None
+    return pyrust.export.pyo3_strategy(version), version
+
+python pyrust_amend_pyo3_config() {
+    import os
+    import pyrust.export
+    strategy, version = pyrust_pyo3_strategy(d)
+    config = d.getVar("PYO3_CONFIG_FILE")
+    target, resolution = pyrust_resolution(d)
+    lines = pyrust.export.pyo3_config_lines(resolution.abi, version)
+    if lines is None:
+        bb.note("pyrust: PyO3 %s predates ext_suffix= support; using maturin's sysconfigdata route" % ".".join(map(str, version)))
+        return
+    if not config or not os.path.exists(config):
+        bb.fatal("pyrust: PYO3_CONFIG_FILE=%r does not exist after do_configure; expected oe-core's python_pyo3 to write it" % config)
+    with open(config) as f:
+        text = f.read()
+    with open(config, "w") as f:
+        f.write(pyrust.export.amend_pyo3_config(text, lines))
+    bb.note("pyrust: %s: %s" % (config, ", ".join(lines)))
+}
+
+python pyrust_qa_check() {
+    import os
+    import pathlib
+    import oe.qa
+    import pyrust.check
+    d_dir = d.getVar("D")
+    target, resolution = pyrust_resolution(d)
+    modules, findings = pyrust.check.static_check(pathlib.Path(d_dir), target, resolution.abi, shown_root="${D}")
+    if d.getVar("PYRUST_IMPORT_CHECK") == "1" and modules:
+        sysroot = d.getVar("PYRUST_SYSROOT")
+        python = d.getVar("PYRUST_TARGET_PYTHON")
+        if not os.path.exists(sysroot + python):
+            bb.note("pyrust: dynamic import check skipped: no target interpreter %s in %s "
+                    "(set PYRUST_STAGE_TARGET_PYTHON = \"1\" in local.conf)" % (python, sysroot))
+        else:
+            site = d.getVar("PYTHON_SITEPACKAGES_DIR")
+            outcome = pyrust.check.import_check(modules, target, pathlib.Path(sysroot), python,
+                                                timeout=float(d.getVar("PYRUST_IMPORT_TIMEOUT")),
+                                                extra_paths=[sysroot + site] if site else [])
+            findings += outcome.findings
+            for note in outcome.notes:
+                bb.note("pyrust: %s" % note)
+    skip = (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or d.getVar("INSANE_SKIP") or "").split()
+    for finding in findings:
+        if finding.qa in skip:
+            continue
+        oe.qa.handle_error(finding.qa, "%s: %s" % (finding.path, finding.message), d)
+    oe.qa.exit_if_errors(d)
+}
+pyrust_qa_check[vardepsexclude] += "PYRUST_SYSROOT"
+
+python __anonymous() {
+    # Only target recipes that build with PyO3; everything else stays untouched.
+    if not bb.data.inherits_class("python_pyo3", d) or bb.data.inherits_class("native", d) \
+            or bb.data.inherits_class("nativesdk", d) or bb.data.inherits_class("cross", d):
+        return
+    for task in ("do_configure", "do_compile", "do_install"):
+        d.appendVarFlag(task, "prefuncs", " pyrust_export_environment")
+    d.appendVarFlag("do_configure", "postfuncs", " pyrust_amend_pyo3_config")
+    d.appendVarFlag("do_install", "postfuncs", " pyrust_qa_check")
+    for qa in (d.getVar("PYRUST_QA") or "").split():
+        if qa not in (d.getVar("ERROR_QA") or "").split() and qa not in (d.getVar("WARN_QA") or "").split():
+            d.appendVar("ERROR_QA", " " + qa)
+    if d.getVar("PYRUST_IMPORT_CHECK") == "1" and bb.utils.contains("MACHINE_FEATURES", "qemu-usermode", True, False, d):
+        d.appendVar("DEPENDS", " qemu-native")
+}
+
+inherit qemu

@@ -1,0 +1,274 @@
+"""The checks: are the built extension modules right for the target?
+
+Static (always): every ELF shared object below the import roots is named with a
+suffix the target CPython accepts (when it is an extension module, i.e. exports
+``PyInit_<name>``) and carries the target's ELF header. Dynamic: all extension modules
+imported in one target-interpreter run under qemu-user, from a scratch copy.
+
+Findings carry QA names users can list in ERROR_QA / WARN_QA / INSANE_SKIP:
+``pyrust-ext-suffix``, ``pyrust-elf``, ``pyrust-import``. Nothing here writes into the
+tree it checks. Standard library plus :mod:`pyrust.elfinfo` (pyelftools, lazily).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pyrust import tables
+from pyrust.elfinfo import NotElfError, is_elf, read_elf
+from pyrust.pyabi import PythonABI
+from pyrust.target import Target
+
+QA_EXT_SUFFIX = "pyrust-ext-suffix"
+QA_ELF = "pyrust-elf"
+QA_IMPORT = "pyrust-import"
+QA_NAMES = (QA_EXT_SUFFIX, QA_ELF, QA_IMPORT)
+
+# Suffixes that say "I am a CPython extension module" whatever the target accepts:
+# a tagged one (".cpython-312-<triplet>.so", ".cpython-312t-....so") or the stable ABI.
+_TAGGED_SUFFIX = re.compile(r"\.(cpython-[0-9]+[a-z]*(-[A-Za-z0-9_]+)*|abi3)\.so$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One problem: ``qa`` (QA name), ``path`` (as shown to the user), ``message``."""
+
+    qa: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} [{self.qa}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class Module:
+    """An extension module found: ``name`` ("rpds.rpds"), its file, and the import root."""
+
+    name: str
+    path: Path
+    root: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOutcome:
+    """Findings and one-line notes (e.g. why the dynamic check was skipped) of a run."""
+
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...]
+    imported: tuple[str, ...]
+
+
+def import_roots(tree: Path) -> list[Path]:
+    """The sys.path entries inside ``tree``: its site-packages / dist-packages
+    directories, or ``tree`` itself when it has none (a wheel's or a plain directory).
+    """
+    found = sorted({p for pattern in ("**/site-packages", "**/dist-packages") for p in tree.glob(pattern) if p.is_dir()})
+    return found or [tree]
+
+
+def _dotted_name(root: Path, path: Path) -> str:
+    rel = path.relative_to(root)
+    stem = rel.name.split(".", 1)[0]
+    return ".".join([*rel.parent.parts, stem])
+
+
+def _elf_header_findings(info, target: Target, shown: str) -> list[Finding]:
+    want = target.elf
+    problems = []
+    if info.machine != want.machine:
+        problems.append(f"e_machine {tables.ELF_MACHINE_NAMES.get(info.machine, info.machine)}, "
+                        f"expected {tables.ELF_MACHINE_NAMES.get(want.machine, want.machine)}")
+    if info.elfclass != want.elfclass:
+        problems.append(f"ELFCLASS{info.elfclass}, expected ELFCLASS{want.elfclass}")
+    if info.endian != want.endian:
+        problems.append(f"{info.endian}-endian, expected {want.endian}-endian")
+    if not problems:  # flag bits only mean something for the right machine
+        for rule in want.flag_rules:
+            if info.flags & rule.mask != rule.value:
+                problems.append(f"e_flags 0x{info.flags:08x} lacks {rule.what}")
+    if not problems:
+        return []
+    return [Finding(QA_ELF, shown, f"built for another target: {'; '.join(problems)} "
+                                   f"(target {target.target_arch}/{target.target_os}, {target.float_abi} float)")]
+
+
+def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | None = None) -> tuple[list[Module], list[Finding]]:
+    """Check names and ELF headers of the shared objects below ``tree``.
+
+    Args:
+        tree: a directory (e.g. a recipe's ${D}, an unpacked wheel, a rootfs).
+        target: the target description.
+        abi: the target's Python ABI (its ``extension_suffixes`` are the accepted names).
+        shown_root: how to show ``tree`` in findings (e.g. "${D}"); default its path.
+
+    Returns:
+        (extension modules found with accepted names, findings).
+
+    Rules: a file exporting ``PyInit_<name>`` whose suffix is not in
+    EXTENSION_SUFFIXES is a ``pyrust-ext-suffix`` finding naming the expected suffix;
+    one named ``<name>.<accepted suffix>`` exporting only other PyInit names is one too
+    (Python/importdl.c looks up ``PyInit_<name>``); every ELF file below the import
+    roots whose e_machine, class, endianness or ABI e_flags differ from the target's is a
+    ``pyrust-elf`` finding; a file named like an extension module that is not ELF, or
+    is damaged, is a ``pyrust-elf`` finding. Shared objects exporting no PyInit (plain
+    libraries) are only header-checked.
+    """
+    modules: list[Module] = []
+    findings: list[Finding] = []
+    base = shown_root if shown_root is not None else str(tree)
+    for root in import_roots(tree):
+        for path in sorted(root.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            name = path.name
+            modname = name.split(".", 1)[0]
+            suffix = name[len(modname):]
+            named_like_module = suffix in abi.extension_suffixes or bool(_TAGGED_SUFFIX.search(name))
+            if not (name.endswith(".so") or ".so." in name or is_elf(path)):
+                continue
+            shown = os.path.join(base, str(path.relative_to(tree)))
+            try:
+                info = read_elf(path)
+            except NotElfError as err:
+                if named_like_module:
+                    findings.append(Finding(QA_ELF, shown, f"named like an extension module but {err}"))
+                continue
+            findings += _elf_header_findings(info, target, shown)
+            dotted = _dotted_name(root, path)
+            if modname in info.pyinit:
+                if suffix in abi.extension_suffixes:
+                    modules.append(Module(dotted, path, root))
+                else:
+                    findings.append(Finding(
+                        QA_EXT_SUFFIX, shown,
+                        f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
+                        f"the target does not load; expected '{abi.ext_suffix}' (accepted: {', '.join(abi.extension_suffixes)})"))
+            elif info.pyinit and suffix in abi.extension_suffixes:
+                findings.append(Finding(
+                    QA_EXT_SUFFIX, shown,
+                    f"file is named for module '{modname}' but exports PyInit_{', PyInit_'.join(sorted(info.pyinit))}; "
+                    f"the import would fail (expected PyInit_{modname})"))
+    return modules, findings
+
+
+IMPORT_SCRIPT = """\
+import importlib, sys
+sys.path[:0] = {roots!r}
+for name in {names!r}:
+    print("PYRUST-START", name, flush=True)
+    try:
+        importlib.import_module(name)
+    except BaseException as err:
+        text = (type(err).__name__ + ": " + str(err)).replace("\\n", " ")[:400]
+        print("PYRUST-FAIL", name, text, flush=True)
+    else:
+        print("PYRUST-OK", name, flush=True)
+"""
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    kept = [line for line in text.splitlines() if line.strip() and not line.startswith("PYRUST-")]
+    return " | ".join(kept[-lines:])
+
+
+def _copy_roots(modules: Sequence[Module], scratch: Path) -> dict[Path, Path]:
+    copies: dict[Path, Path] = {}
+    for index, root in enumerate(sorted({m.root for m in modules})):
+        dest = scratch / f"root{index}"
+        shutil.copytree(root, dest, symlinks=True)
+        copies[root] = dest
+    return copies
+
+
+def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None, python: str,
+                 timeout: float = 120.0, shown: dict[str, str] | None = None,
+                 extra_paths: Iterable[str] = ()) -> ImportOutcome:
+    """Import every module in one target-interpreter run under qemu-user.
+
+    Args:
+        modules: from :func:`static_check`.
+        target: gives qemu_binary, qemu_options and qemu_usermode.
+        sysroot: the target root holding the interpreter (e.g. a Debian sysroot from
+            :mod:`pyrust.provision`, a recipe sysroot, an image rootfs); None skips.
+        python: the interpreter's path as the target sees it, e.g. "/usr/bin/python3".
+        timeout: seconds for the whole run; on expiry the process group is killed and
+            the module being imported gets a finding.
+        shown: module name -> how to show its path in findings.
+        extra_paths: further sys.path entries (target paths inside ``sysroot``).
+
+    Returns:
+        :class:`ImportOutcome`. Skips (with a one-line note, no finding) when there is
+        nothing to import, the machine opts out of qemu-usermode, or no interpreter.
+        A crash (signal) or timeout during one import names that module; the modules
+        after it are retried in a fresh interpreter, so each gets its own verdict.
+
+    The modules are imported from a scratch copy in a temporary directory with an
+    empty working directory and no bytecode writes: the checked tree is never written.
+    """
+    from pyrust import qemurun  # standard library only; kept local so static use stays light
+
+    shown = shown or {}
+    if not modules:
+        return ImportOutcome((), ("no extension modules to import",), ())
+    if sysroot is None:
+        return ImportOutcome((), ("dynamic import check skipped: no target interpreter (give a sysroot with python3)",), ())
+    if not target.qemu_usermode and not qemurun.host_can_run(Path(sysroot) / python.lstrip("/")):
+        return ImportOutcome((), (f"dynamic import check skipped: {target.target_arch} opts out of qemu-usermode "
+                                  f"(MACHINE_FEATURES_OPTED_OUT)",), ())
+    findings: list[Finding] = []
+    imported: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="pyrust-import-") as tmp:
+        scratch = Path(tmp)
+        copies = _copy_roots(modules, scratch)
+        workdir = scratch / "cwd"
+        workdir.mkdir()
+        roots = [str(copies[r]) for r in sorted(copies)] + list(extra_paths)
+        pending = [m.name for m in modules]
+        while pending:
+            code = IMPORT_SCRIPT.format(roots=roots, names=pending)
+            try:
+                result = qemurun.run_target_python(target.qemu_binary, target.qemu_options, sysroot, python, code,
+                                                   cwd=workdir, timeout=timeout)
+            except (qemurun.TargetRunError, FileNotFoundError) as err:
+                return ImportOutcome(tuple(findings), (f"dynamic import check skipped: {err}",), tuple(imported))
+            started = None
+            done = set()
+            for line in result.stdout.splitlines():
+                parts = line.split(" ", 2)
+                if parts[0] == "PYRUST-START":
+                    started = parts[1]
+                elif parts[0] == "PYRUST-OK":
+                    imported.append(parts[1])
+                    done.add(parts[1])
+                elif parts[0] == "PYRUST-FAIL":
+                    done.add(parts[1])
+                    findings.append(Finding(QA_IMPORT, shown.get(parts[1], parts[1]),
+                                            f"import of '{parts[1]}' failed on the target: {parts[2] if len(parts) > 2 else ''}"))
+            if started is not None and started not in done:
+                if result.timed_out:
+                    how = f"did not finish within {timeout:g} s (killed)"
+                elif result.signal:
+                    how = f"killed the interpreter with signal {result.signal}"
+                else:
+                    how = f"ended the interpreter with exit status {result.returncode}"
+                last = _tail(result.stderr + "\n" + result.stdout)
+                findings.append(Finding(QA_IMPORT, shown.get(started, started),
+                                        f"import of '{started}' {how}" + (f"; last output: {last}" if last else "")))
+                done.add(started)
+            elif started is None and result.returncode != 0:
+                last = _tail(result.stderr + "\n" + result.stdout)
+                return ImportOutcome(tuple(findings), (f"dynamic import check skipped: the target interpreter failed to start "
+                                                       f"(exit status {result.returncode}): {last}",), tuple(imported))
+            if not done:
+                last = _tail(result.stderr + "\n" + result.stdout)
+                return ImportOutcome(tuple(findings), (f"dynamic import check incomplete: the interpreter gave no verdict "
+                                                       f"(exit status {result.returncode}): {last}",), tuple(imported))
+            pending = [name for name in pending if name not in done]
+    return ImportOutcome(tuple(findings), (), tuple(imported))

@@ -1,0 +1,113 @@
+"""``pyrust check``: the QA check on wheels, directories or .so files, outside BitBake.
+
+Same functions as the bbclass (:mod:`pyrust.check`), plus what a standalone user needs:
+unpacking wheels and, when no ``--sysroot`` is given, a Debian target interpreter
+provisioned into the cache (:mod:`pyrust.provision`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from pyrust.check import Finding, import_check, static_check
+from pyrust.errors import InputError
+from pyrust.resolve import resolve_abi
+from pyrust.target import Target, target_from_vars
+
+
+def _stage(path: Path, scratch: Path, index: int) -> Path:
+    """A directory to check for ``path``: wheels unpacked, single files copied."""
+    if not path.exists():
+        raise InputError("PATH", str(path), "an existing .whl, directory or .so file")
+    if path.is_dir():
+        return path
+    dest = scratch / f"input{index}"
+    dest.mkdir()
+    if path.suffix == ".whl":
+        try:
+            with zipfile.ZipFile(path) as wheel:
+                wheel.extractall(dest)
+        except (zipfile.BadZipFile, OSError) as err:
+            raise InputError("PATH", str(path), f"a readable wheel (zip) file ({err})") from None
+        return dest
+    shutil.copy2(path, dest / path.name)
+    return dest
+
+
+def _interpreter(target: Target, sysroot: Path | None, no_import: bool) -> tuple[Path | None, str | None]:
+    """(sysroot, note): the given sysroot, or a provisioned Debian one, or a note why none."""
+    if sysroot is not None or no_import:
+        return sysroot, None
+    from pyrust import provision
+    from pyrust.pyabi import python_abi
+
+    try:
+        arch = provision.debian_arch(python_abi(target, "3.11").platform_triplet, target.float_abi)
+    except InputError:
+        return None, (f"no Debian python3 for {target.target_arch}/{target.target_os}: give --sysroot with a target "
+                      f"python3 to run the import check")
+    try:
+        return provision.provision_debian_python(arch, progress=lambda line: print(f"pyrust: {line}", file=sys.stderr)), None
+    except provision.ProvisionError as err:
+        return None, f"could not provision Debian's python3 for {arch}: {err}"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``pyrust check``; prints one verdict per module and each finding.
+
+    Exit status: 0 no findings, 1 findings, 2 bad input.
+    """
+    from pyrust.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, collect_vars
+
+    try:
+        target = target_from_vars(collect_vars(args.machine, args.env_file, args.var))
+        sysroot, note = _interpreter(target, args.sysroot, args.no_import)
+        resolution = resolve_abi(target, args.python, args.abiflags, sysroot,
+                                 require_sysroot_abi=args.sysroot is not None)
+    except InputError as err:
+        print(f"pyrust: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in resolution.warnings:
+        print(f"pyrust: warning: {warning}", file=sys.stderr)
+    abi = resolution.abi
+    print(f"target: {target.target_arch}/{target.target_os}, CPython {abi.version}{abi.abiflags}, "
+          f"EXT_SUFFIX {abi.ext_suffix} ({abi.source})")
+    findings: list[Finding] = []
+    with tempfile.TemporaryDirectory(prefix="pyrust-check-") as tmp:
+        try:
+            trees = [_stage(p, Path(tmp), i) for i, p in enumerate(args.paths)]
+        except InputError as err:
+            print(f"pyrust: error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        modules = []
+        shown = {}
+        for original, tree in zip(args.paths, trees):
+            found, problems = static_check(tree, target, abi, shown_root=str(original))
+            findings += problems
+            modules += found
+            shown.update({m.name: f"{original}:{m.name}" for m in found})
+        imported: tuple[str, ...] = ()
+        if args.no_import:
+            print("import check: skipped (--no-import)")
+        elif note:
+            print(f"import check: skipped: {note}")
+        else:
+            outcome = import_check(modules, target, sysroot, args.python_path or "/usr/bin/python3",
+                                   timeout=args.timeout, shown=shown)
+            findings += outcome.findings
+            imported = outcome.imported
+            for line in outcome.notes:
+                print(f"import check: {line}")
+        for module in modules:
+            bad = any(f.path == shown[module.name] or f.path.endswith("/" + module.path.name) for f in findings)
+            verdict = "FAIL" if bad else ("ok (imported)" if module.name in imported else "ok (static)")
+            print(f"{verdict:14} {module.name}  {module.path.name}")
+    for finding in findings:
+        print(f"FINDING {finding}")
+    print(f"{len(modules)} module(s), {len(findings)} finding(s)")
+    return EXIT_FINDINGS if findings else EXIT_OK
