@@ -1,0 +1,136 @@
+"""The QA check on real ELF files built here with the host compiler (x86-64).
+
+Each module is compiled from C for the build host, so the dynamic part runs the host
+interpreter natively (the same code path that uses qemu-user for foreign targets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from conftest import require_tool
+from pyrust.check import QA_ELF, QA_EXT_SUFFIX, QA_IMPORT, import_check, static_check
+from pyrust.machines import machine_vars
+from pyrust.pyabi import python_abi
+from pyrust.target import target_from_vars
+
+pytestmark = pytest.mark.unit
+
+HOST_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
+HOST_EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+
+GOOD_MODULE = r"""
+#include <Python.h>
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b; if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL; return PyLong_FromLong(a + b);
+}
+static PyMethodDef methods[] = {{"add", add, METH_VARARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "NAME", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_NAME(void) { return PyModule_Create(&def); }
+"""
+RAISING_MODULE = r"""
+#include <Python.h>
+PyMODINIT_FUNC PyInit_NAME(void) { PyErr_SetString(PyExc_RuntimeError, "refusing to load"); return NULL; }
+"""
+SEGFAULT_MODULE = "void *PyInit_NAME(void) { volatile int *p = 0; *p = 1; return 0; }\n"
+HANGING_MODULE = "void *PyInit_NAME(void) { for (;;) {} return 0; }\n"
+PLAIN_LIBRARY = "int helper(void) { return 42; }\n"
+MISSING_LIB_MODULE = "extern int no_such_function(void);\nvoid *PyInit_NAME(void) { no_such_function(); return 0; }\n"
+
+
+def compile_so(tmp: Path, source: str, name: str, out: Path, extra: tuple[str, ...] = ()) -> Path:
+    gcc = require_tool("gcc")
+    src = tmp / f"{name}-{abs(hash(source))}.c"
+    src.write_text(source.replace("NAME", name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    include = sysconfig.get_paths()["include"]
+    subprocess.run([gcc, "-shared", "-fPIC", "-O0", f"-I{include}", "-o", str(out), str(src), *extra], check=True)
+    return out
+
+
+@pytest.fixture
+def host_target():
+    return target_from_vars(machine_vars("qemux86-64"))
+
+
+@pytest.fixture
+def host_abi(host_target):
+    abi = python_abi(host_target, HOST_VERSION)
+    assert abi.ext_suffix == HOST_EXT_SUFFIX  # the table agrees with the interpreter running this test
+    return abi
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        h.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_static_names_and_headers(tmp_path, host_target, host_abi):
+    site = tmp_path / "D/usr/lib/python3/site-packages"
+    compile_so(tmp_path, GOOD_MODULE, "good", site / f"pkg/good{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, GOOD_MODULE, "stable", site / "stable.abi3.so")
+    compile_so(tmp_path, GOOD_MODULE, "plain", site / "plain.so")
+    wrong = compile_so(tmp_path, GOOD_MODULE, "wrong", site / "wrong.cpython-311-armv7l-linux-gnueabihf.so")
+    renamed = compile_so(tmp_path, GOOD_MODULE, "other", site / f"renamed{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, PLAIN_LIBRARY, "libhelper", site / "pkg/libhelper.so")
+    (site / f"text{HOST_EXT_SUFFIX}").write_text("not a module\n")
+    good_bytes = (site / f"pkg/good{HOST_EXT_SUFFIX}").read_bytes()
+    (site / f"trunc{HOST_EXT_SUFFIX}").write_bytes(good_bytes[:200])
+    before = tree_digest(tmp_path / "D")
+
+    modules, findings = static_check(tmp_path / "D", host_target, host_abi, shown_root="${D}")
+
+    assert sorted(m.name for m in modules) == ["pkg.good", "plain", "stable"]
+    by_file = {Path(f.path).name: f for f in findings}
+    assert set(by_file) == {wrong.name, renamed.name, f"text{HOST_EXT_SUFFIX}", f"trunc{HOST_EXT_SUFFIX}"}
+    assert by_file[wrong.name].qa == QA_EXT_SUFFIX
+    assert HOST_EXT_SUFFIX in by_file[wrong.name].message  # names the expected suffix
+    assert by_file[renamed.name].qa == QA_EXT_SUFFIX and "PyInit_other" in by_file[renamed.name].message
+    assert by_file[f"text{HOST_EXT_SUFFIX}"].qa == QA_ELF
+    assert by_file[f"trunc{HOST_EXT_SUFFIX}"].qa == QA_ELF
+    assert all(f.path.startswith("${D}/usr/lib/python3/site-packages/") for f in findings)
+    assert tree_digest(tmp_path / "D") == before
+
+
+def test_foreign_elf_header_is_found(tmp_path, host_abi):
+    arm = target_from_vars(machine_vars("qemuarm"))
+    abi = python_abi(arm, HOST_VERSION)
+    site = tmp_path / "site-packages"
+    compile_so(tmp_path, GOOD_MODULE, "mod", site / f"mod{abi.ext_suffix}")
+    _modules, findings = static_check(tmp_path, arm, abi)
+    assert [f.qa for f in findings] == [QA_ELF]
+    assert "EM_X86_64" in findings[0].message and "EM_ARM" in findings[0].message
+
+
+def test_import_faults_each_named(tmp_path, host_target, host_abi):
+    site = tmp_path / "D/site-packages"
+    compile_so(tmp_path, GOOD_MODULE, "fine", site / f"fine{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, RAISING_MODULE, "raises", site / f"raises{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, SEGFAULT_MODULE, "crashes", site / f"crashes{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, HANGING_MODULE, "hangs", site / f"hangs{HOST_EXT_SUFFIX}")
+    lib = compile_so(tmp_path, PLAIN_LIBRARY.replace("helper", "no_such_function"), "libgone", tmp_path / "libgone.so")
+    compile_so(tmp_path, MISSING_LIB_MODULE, "needslib", site / f"needslib{HOST_EXT_SUFFIX}", ("-L", str(lib.parent), "-lgone"))
+    before = tree_digest(tmp_path / "D")
+    modules, findings = static_check(tmp_path / "D", host_target, host_abi)
+    assert findings == []
+    python = Path(sys.executable).resolve()
+    outcome = import_check(modules, host_target, Path("/"), str(python), timeout=8)
+    messages = {f.path: f.message for f in outcome.findings}
+    assert all(f.qa == QA_IMPORT for f in outcome.findings)
+    assert set(messages) == {"raises", "crashes", "hangs", "needslib"}, outcome
+    assert "refusing to load" in messages["raises"]
+    assert "signal 11" in messages["crashes"]
+    assert "did not finish within 8 s" in messages["hangs"]
+    assert "libgone.so" in messages["needslib"]
+    assert outcome.imported == ("fine",)
+    assert tree_digest(tmp_path / "D") == before
