@@ -54,7 +54,8 @@ def _elftools():
         from elftools.elf.elffile import ELFFile
         from elftools.elf.enums import ENUM_E_MACHINE
     except ImportError:
-        raise InputError("pyelftools", None, "the 'pyelftools' package installed (pip install pyelftools, or apt install python3-pyelftools)") from None
+        raise InputError("pyelftools", None,
+                         "the 'pyelftools' package installed (pip install pyelftools, or apt install python3-pyelftools)") from None
     return ELFFile, ELFError, DynamicSection, ENUM_E_MACHINE
 
 

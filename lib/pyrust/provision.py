@@ -36,8 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 from pyrust.errors import InputError
 
@@ -566,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.find:
                 found = find_sysroot(arch, args.cache)
                 if found is None:
-                    print(f"provision {arch}: no cached sysroot", file=sys.stderr)
+                    progress(f"provision {arch}: no cached sysroot")
                     status = 1
                 else:
                     print(found)

@@ -33,8 +33,9 @@ import signal as _signal
 import struct
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 
 class TargetRunError(RuntimeError):

@@ -53,7 +53,8 @@ def resolve_abi(target: Target, version: str | None = None, abiflags: str | None
         truth = abi_from_sysroot(sysroot, version, abiflags)
         if truth is None:
             if require_sysroot_abi:
-                raise InputError("--sysroot", str(sysroot), "a directory with _sysconfigdata*.py or build-details.json below usr/lib*/python3.*/ or python-sysconfigdata/")
+                raise InputError("--sysroot", str(sysroot),
+                                 "a directory with _sysconfigdata*.py or build-details.json below usr/lib*/python3.*/ or python-sysconfigdata/")
             warnings.append(f"no _sysconfigdata*.py or build-details.json below {sysroot}; using the rules for {target.target_arch}")
     if truth is None:
         abi = python_abi(target, version, abiflags or "")

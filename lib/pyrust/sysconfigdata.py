@@ -69,10 +69,11 @@ def _literal_build_time_vars(path: Path) -> dict:
     except (OSError, SyntaxError, ValueError) as err:
         raise InputError("sysconfigdata", str(path), f"a readable Python file ({err})") from None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Name) and t.id == "build_time_vars" for t in targets):
+        if not isinstance(node, ast.Assign):
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "build_time_vars" for t in node.targets):
             try:
-                value = ast.literal_eval(node.value)  # type: ignore[union-attr]
+                value = ast.literal_eval(node.value)
             except ValueError:
                 break
             if isinstance(value, dict):

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pyrust import tables
 from pyrust.errors import InputError
 
-
 # Every BitBake variable target_from_vars() reads; the bbclass and the fact generator
 # read exactly these from the datastore.
 BITBAKE_VARIABLES: tuple[str, ...] = (
@@ -312,7 +311,8 @@ def _check_rust_target(name: str, rust: str, arch: str, libc: str, float_abi: st
     if arch in ("arm", "armeb"):
         rust_hard = rust.endswith("hf")
         if rust_hard != (float_abi == "hard"):
-            raise InputError(name, rust, f"a {'hard' if float_abi == 'hard' else 'soft'}-float ARM Rust target ({'…eabihf' if float_abi == 'hard' else '…eabi'}) for TARGET_FPU={float_abi!r}")
+            kind, ending = ("hard", "…eabihf") if float_abi == "hard" else ("soft", "…eabi")
+            raise InputError(name, rust, f"a {kind}-float ARM Rust target ({ending}) for TARGET_FPU={float_abi!r}")
 
 
 def _upstream_rust_target(facts: tables.ArchFacts, arch: str, oe_rust: str, libc: str,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pyrust.bbenv import parse_bitbake_env
 from pyrust.errors import InputError
 from pyrust.pyabi import python_abi
-from pyrust.target import target_from_vars
 from pyrust.tables import TARGET_ARCHES
+from pyrust.target import target_from_vars
 
 pytestmark = pytest.mark.unit
 
