@@ -1,41 +1,8 @@
-"""Shared test helpers: tiers and the rule for missing tools.
-
-Outside CI a test whose tool is missing is skipped with the reason; under CI
-(``CI=true``) the same absence is a failure, so CI cannot go green by skipping.
-"""
+"""Every test belongs to one tier (unit, oracle, e2e, bitbake); unmarked ones are unit."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def cache_dir() -> Path:
-    """The test bed cache: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust`` (outside the clone)."""
-    env = os.environ.get("PYRUST_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
-
-
-def missing(reason: str) -> None:
-    """Skip (developer machine) or fail (CI) because something the test needs is absent."""
-    if UNDER_CI:
-        pytest.fail(f"required under CI: {reason} (run scripts/setup-testbed)", pytrace=False)
-    pytest.skip(reason)
-
-
-def require_tool(name: str) -> str:
-    """The path of executable ``name``; else :func:`missing`."""
-    path = shutil.which(name)
-    if path is None:
-        missing(f"{name} is not installed")
-    assert path is not None
-    return path
 
 
 def pytest_collection_modifyitems(config, items):

@@ -232,7 +232,12 @@ def _apt_update(arch: str, progress: Progress) -> None:
         )
     t0 = time.monotonic()
     progress(f"provision {arch}: apt-get update ...")
-    _run(["apt-get", "update", "-q"], arch, "apt-get update", lock_retries=60)
+    try:
+        _run(["apt-get", "update", "-q"], arch, "apt-get update", lock_retries=60)
+    except ProvisionError as e:
+        # A partly failed update (one index of a mirror in sync) keeps the old lists; the
+        # packages may well be there: the caller's candidate check decides.
+        progress(f"{e}; continuing with the lists apt has")
     progress(f"provision {arch}: apt-get update done in {time.monotonic() - t0:.1f} s")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from testbed import require_tool
 from pyrust.check import QA_ELF, QA_EXT_SUFFIX, QA_IMPORT, import_check, static_check
 from pyrust.machines import machine_vars
 from pyrust.pyabi import python_abi
