@@ -49,11 +49,15 @@ class Finding:
 
 @dataclasses.dataclass(frozen=True)
 class Module:
-    """An extension module found: ``name`` ("rpds.rpds"), its file, and the import root."""
+    """An extension module found: ``name`` ("rpds.rpds"), its file, the import root, and
+    whether its file name carries a suffix the target accepts (a wrongly named one is
+    still imported by :func:`import_check`, to show the ModuleNotFoundError the device
+    would give)."""
 
     name: str
     path: Path
     root: Path
+    accepted_name: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +113,8 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
         shown_root: how to show ``tree`` in findings (e.g. "${D}"); default its path.
 
     Returns:
-        (extension modules found with accepted names, findings).
+        (extension modules found, findings). Modules whose names the target does not
+        accept are included with ``accepted_name=False``.
 
     Rules: a file exporting ``PyInit_<name>`` whose suffix is not in
     EXTENSION_SUFFIXES is a ``pyrust-ext-suffix`` finding naming the expected suffix;
@@ -146,6 +151,7 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
                 if suffix in abi.extension_suffixes:
                     modules.append(Module(dotted, path, root))
                 else:
+                    modules.append(Module(dotted, path, root, accepted_name=False))
                     findings.append(Finding(
                         QA_EXT_SUFFIX, shown,
                         f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
@@ -156,6 +162,18 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
                     f"file is named for module '{modname}' but exports PyInit_{', PyInit_'.join(sorted(info.pyinit))}; "
                     f"the import would fail (expected PyInit_{modname})"))
     return modules, findings
+
+
+def find_interpreter(sysroot: Path, version: str) -> str | None:
+    """The target interpreter inside ``sysroot`` as the target sees it, or None.
+
+    Tries ``/usr/bin/python3`` then ``/usr/bin/python<version>`` (Debian's
+    python3.11-minimal ships only the versioned name).
+    """
+    for candidate in ("/usr/bin/python3", f"/usr/bin/python{version}"):
+        if (Path(sysroot) / candidate.lstrip("/")).exists():
+            return candidate
+    return None
 
 
 IMPORT_SCRIPT = """\

@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from pyrust.check import Finding, import_check, static_check
+from pyrust.check import Finding, find_interpreter, import_check, static_check
 from pyrust.errors import InputError
 from pyrust.resolve import resolve_abi
 from pyrust.target import Target, target_from_vars
@@ -97,7 +97,8 @@ def run_check(args: argparse.Namespace) -> int:
         elif note:
             print(f"import check: skipped: {note}")
         else:
-            outcome = import_check(modules, target, sysroot, args.python_path or "/usr/bin/python3",
+            python = args.python_path or find_interpreter(sysroot, abi.version) if sysroot else None
+            outcome = import_check(modules, target, sysroot if python else None, python or "",
                                    timeout=args.timeout, shown=shown)
             findings += outcome.findings
             imported = outcome.imported

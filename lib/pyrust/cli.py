@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     abi = sub.add_parser("abi", help="print the target's platform triplet, SOABI, EXT_SUFFIX, wheel tag, Rust target, qemu")
     _add_target_options(abi)
     abi.add_argument("--format", choices=("json", "shell", "text"), default="text")
+    env = sub.add_parser("build-env", help="write pyo3.config and cargo-config.toml for a standalone cross build; print its environment")
+    _add_target_options(env)
+    env.add_argument("--out", type=Path, required=True, help="directory for the generated files")
+    env.add_argument("--linker", help="cross linker (default: Debian's <triplet>-gcc)")
+    env.add_argument("--cargo-lock", type=Path, help="the crate's Cargo.lock, to read its PyO3 version")
+    env.add_argument("--format", choices=("json", "shell"), default="shell")
     check = sub.add_parser("check", help="check wheels, directories or .so files: suffix, ELF header, import under qemu-user")
     _add_target_options(check)
     check.add_argument("--no-import", action="store_true", help="static checks only (no target interpreter run)")
@@ -107,7 +113,7 @@ def abi_report(target: Target, resolution: Resolution) -> dict[str, object]:
 
 def _print_abi(report: dict[str, object], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps(report, indent=2, sort_keys=True))
+        print(json.dumps(report.get("environment") if set(report) == {"environment"} else report, indent=2, sort_keys=True))
     elif fmt == "shell":
         env = report["environment"]
         assert isinstance(env, dict)
@@ -139,6 +145,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for warning in resolution.warnings:
                 print(f"pyrust: warning: {warning}", file=sys.stderr)
             _print_abi(abi_report(target, resolution), args.format)
+            return EXIT_OK
+        if args.command == "build-env":
+            from pyrust.cargolock import pyo3_version
+            from pyrust.standalone import prepare_standalone_build
+
+            target, resolution = resolve_target(args)
+            for warning in resolution.warnings:
+                print(f"pyrust: warning: {warning}", file=sys.stderr)
+            version = pyo3_version(args.cargo_lock) if args.cargo_lock else None
+            env = prepare_standalone_build(target, resolution.abi, args.sysroot or Path("/nonexistent-sysroot"), args.out,
+                                           args.linker, version)
+            _print_abi({"environment": env}, args.format)
             return EXIT_OK
         if args.command == "check":
             from pyrust.checkcmd import run_check  # pulls in pyelftools lazily
