@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from testbed import require_tool
 from pyrust.check import QA_ELF, QA_EXT_SUFFIX, QA_IMPORT, import_check, static_check
 from pyrust.machines import machine_vars
 from pyrust.pyabi import python_abi
 from pyrust.target import target_from_vars
+from testbed import require_tool
 
 pytestmark = pytest.mark.unit
 
