@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--out", type=Path, required=True, help="directory for the generated files")
     env.add_argument("--linker", help="cross linker (default: Debian's <triplet>-gcc)")
     env.add_argument("--cargo-lock", type=Path, help="the crate's Cargo.lock, to read its PyO3 version")
+    env.add_argument("--build-std", choices=("auto", "yes", "no"), default="auto",
+                     help="build Rust's std from source (auto: when $RUSTC has no std for the target)")
     env.add_argument("--format", choices=("json", "shell"), default="shell")
     check = sub.add_parser("check", help="check wheels, directories or .so files: suffix, ELF header, import under qemu-user")
     _add_target_options(check)
@@ -148,14 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "build-env":
             from pyrust.cargolock import pyo3_version
-            from pyrust.standalone import prepare_standalone_build
+            from pyrust.standalone import has_prebuilt_std, prepare_standalone_build
 
+            if args.sysroot is None:
+                raise InputError("--sysroot", None, "the target sysroot whose usr/lib becomes PYO3_CROSS_LIB_DIR")
             target, resolution = resolve_target(args)
             for warning in resolution.warnings:
                 print(f"pyrust: warning: {warning}", file=sys.stderr)
             version = pyo3_version(args.cargo_lock) if args.cargo_lock else None
-            env = prepare_standalone_build(target, resolution.abi, args.sysroot or Path("/nonexistent-sysroot"), args.out,
-                                           args.linker, version)
+            build_std = args.build_std == "yes" or (args.build_std == "auto" and not has_prebuilt_std(target.rust_target_upstream))
+            env = prepare_standalone_build(target, resolution.abi, args.sysroot, args.out,
+                                           args.linker, version, build_std)
             _print_abi({"environment": env}, args.format)
             return EXIT_OK
         if args.command == "check":

@@ -216,6 +216,7 @@ def run_target_python(
 
     Raises:
         FileNotFoundError: sysroot or interpreter missing.
+        TargetRunError: the interpreter is not executable.
         QemuNotFoundError: ``qemu_binary`` is not installed.
         ExecFormatError: foreign binary and no qemu, or the qemu binary is for another arch.
         LoaderNotFoundError: qemu could not open the loader inside the sysroot.
@@ -226,6 +227,9 @@ def run_target_python(
     python = _interpreter_path(root, python_path)
     if not python.is_file():
         raise FileNotFoundError(f"interpreter {python} does not exist in sysroot {root}")
+    if not os.access(python, os.X_OK):
+        # qemu-user exits 1 without a word on a file lacking the x bit.
+        raise TargetRunError(f"interpreter {python} is not executable (chmod +x it, or unpack with dpkg-deb -x)")
     elf = read_elf(python)
 
     if elf is not None and host_can_run(python):

@@ -47,9 +47,28 @@ def cargo_env_name(rust_target: str, what: str) -> str:
     return "CARGO_TARGET_" + rust_target.upper().replace("-", "_").replace(".", "_") + "_" + what
 
 
+def has_prebuilt_std(rust_target: str, rustc: str | None = None) -> bool:
+    """True when ``rustc``'s sysroot has a standard library for ``rust_target``.
+
+    Args:
+        rust_target: e.g. "mips64el-unknown-linux-gnuabi64".
+        rustc: the compiler (default: $RUSTC, else "rustc" on PATH).
+    """
+    import os
+    import subprocess
+
+    rustc = rustc or os.environ.get("RUSTC") or "rustc"
+    try:
+        sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        raise InputError("RUSTC", rustc, "a working rustc (scripts/rust-cross-setup prints the environment)") from None
+    return any((Path(sysroot) / "lib" / "rustlib" / rust_target / "lib").glob("libstd-*.rlib"))
+
+
 def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outdir: Path,
                              linker: str | None = None,
-                             pyo3_version: tuple[int, int, int] | None = None) -> dict[str, str]:
+                             pyo3_version: tuple[int, int, int] | None = None,
+                             build_std: bool = False) -> dict[str, str]:
     """Write pyo3.config and cargo-config.toml into ``outdir``; return the build environment.
 
     Args:
@@ -58,12 +77,16 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
         outdir: where to write the generated files (created).
         linker: the cross linker; default :func:`default_linker`, which must be on PATH.
         pyo3_version: the crate's PyO3 (from Cargo.lock), to choose the config route.
+        build_std: build the Rust standard library from source (targets Debian ships
+            no std for: mipsel, mips64el, powerpc, mips64); sets RUSTC_BOOTSTRAP=1 and
+            ``[unstable] build-std`` in the cargo configuration.
 
     Returns:
         Environment to run ``maturin build`` (or ``pip wheel`` with setuptools-rust) in:
         PYO3_CROSS, PYO3_CROSS_PYTHON_VERSION, PYO3_CROSS_LIB_DIR, PYO3_CONFIG_FILE
         (absent on the sysconfigdata route), CARGO_BUILD_TARGET,
-        CARGO_TARGET_<T>_LINKER, PYRUST_CARGO_CONFIG, and
+        CARGO_TARGET_<T>_LINKER, PYO3_BUILD_EXTENSION_MODULE, RUSTC_BOOTSTRAP (with
+        ``build_std``), PYRUST_CARGO_CONFIG (pass it to ``maturin build --config``), and
         :func:`pyrust.export.build_environment`.
 
     Raises:
@@ -81,14 +104,20 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
         "PYO3_CROSS_LIB_DIR": str(lib_dir),
         "CARGO_BUILD_TARGET": rust_target,
         cargo_env_name(rust_target, "LINKER"): linker,
+        # PyO3 0.26+: build as an extension module (no libpython link) without the
+        # deprecated "extension-module" feature; maturin sets it too.
+        "PYO3_BUILD_EXTENSION_MODULE": "1",
     }
+    if build_std:
+        env["RUSTC_BOOTSTRAP"] = "1"
     extra = pyo3_config_lines(abi, pyo3_version)
     if extra is not None:
         config = outdir / "pyo3.config"
         config.write_text(render("pyo3.config.j2", abi=abi, target=target, lib_dir=lib_dir, extra_lines=extra))
         env["PYO3_CONFIG_FILE"] = str(config)
     cargo_config = outdir / "cargo-config.toml"
-    cargo_config.write_text(render("cargo-config.toml.j2", target=target, rust_target=rust_target, linker=linker))
+    cargo_config.write_text(render("cargo-config.toml.j2", target=target, rust_target=rust_target, linker=linker,
+                                   build_std=build_std))
     env["PYRUST_CARGO_CONFIG"] = str(cargo_config)
     env.update(build_environment(target, abi))
     return env

@@ -48,6 +48,8 @@ TARGET_ARCHES: dict[str, ArchFacts] = {
     "riscv32": ArchFacts("riscv32", 32, "little"),
     "riscv64": ArchFacts("riscv64", 64, "little"),
     "loongarch64": ArchFacts("loongarch64", 64, "little"),
+    # Not in oe-core; used by out-of-tree BSPs and Debian's s390x port.
+    "s390x": ArchFacts("s390x", 64, "big"),
 }
 
 # ABIEXTENSION values that make a 64-bit ISA run an ILP32 ABI: x86/arch-x86.inc ("x32"
@@ -81,6 +83,7 @@ ELF_MACHINES: dict[str, int] = {
     "riscv32": 243,
     "riscv64": 243,
     "loongarch64": 258,
+    "s390x": 22,
 }
 
 # Names of the e_machine values above, for messages.
@@ -94,6 +97,7 @@ ELF_MACHINE_NAMES: dict[int, str] = {
     183: "EM_AARCH64",
     243: "EM_RISCV",
     258: "EM_LOONGARCH",
+    22: "EM_S390",
 }
 
 
@@ -181,6 +185,7 @@ UNAME_MACHINE: dict[str, str] = {
     "riscv32": "riscv32",
     "riscv64": "riscv64",
     "loongarch64": "loongarch64",
+    "s390x": "s390x",
 }
 
 # 32-bit ARM: the kernel's uname -m is the CPU's architecture name from

@@ -180,7 +180,7 @@ def _has_float_evidence(vars: Mapping[str, str]) -> bool:
 def _float_abi(family: str, vars: Mapping[str, str], ccargs: tuple[str, ...],
                features: frozenset[str], abiext: str) -> str:
     fpu = _get(vars, "TARGET_FPU")
-    if family in ("x86", "x86_64", "aarch64", "loongarch64"):
+    if family in ("x86", "x86_64", "aarch64", "loongarch64", "s390x"):
         return "hard"
     if not _has_float_evidence(vars):
         raise InputError(

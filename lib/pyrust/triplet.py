@@ -94,6 +94,8 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
         return f"powerpc-linux-{libc}"
     if family == "powerpc64":
         return f"powerpc64{'le' if target.endian == 'little' else ''}-linux-{libc}"
+    if family == "s390x":
+        return f"s390x-linux-{libc}"  # __s390x__
     if family in ("riscv32", "riscv64"):
         # __riscv with __riscv_xlen 32 / 64; the float ABI is not part of the name.
         return f"{family}-linux-{libc}"
