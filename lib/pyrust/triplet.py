@@ -32,21 +32,28 @@ def _libc_names(target: Target, version: tuple[int, int]) -> dict[str, str] | No
 
 
 def _mips_triplet(target: Target, libc: str, version: tuple[int, int]) -> str | None:
-    # Probe branches: __mips_hard_float required (soft-float hits #error: 3.11
-    # configure.ac; 3.12+ platform_triplet.c adds no soft-float names for Linux glibc).
-    if target.float_abi != "hard":
+    """MIPS: the name picks r6, endianness and 32/64-bit ABI; the libc part the ABI.
+
+    3.10/3.11 (configure.ac conftest): only ``__mips_hard_float`` targets have a name;
+    soft-float hits ``#error``. 3.12+ (Misc/platform_triplet.c, LIBC_MIPS): soft-float
+    gets "sf" appended (gnusf, gnuabin32sf, gnuabi64sf). ``_MIPS_SIM`` gives o32 "gnu",
+    n32 "gnuabin32", n64 "gnuabi64"; ``__mips64`` (n32 and n64, not o32 on a 64-bit ISA)
+    picks the 64-bit name.
+    """
+    soft = target.float_abi != "hard"
+    if soft and version < (3, 12):
         return None
     if target.isa_r6:
         base32, base64 = "mipsisa32r6", "mipsisa64r6"
     else:
         base32, base64 = "mips", "mips64"
     el = "el" if target.endian == "little" else ""
-    # _MIPS_SIM: _ABIO32 / _ABIN32 / _ABI64.
+    sf = "sf" if soft else ""
     if target.abi_variant == "o32":
-        return f"{base32}{el}-linux-{libc}"
+        return f"{base32}{el}-linux-{libc}{sf}"
     if target.abi_variant == "n32":
-        return f"{base64}{el}-linux-{libc}abin32"
-    return f"{base64}{el}-linux-{libc}abi64"
+        return f"{base64}{el}-linux-{libc}abin32{sf}"
+    return f"{base64}{el}-linux-{libc}abi64{sf}"
 
 
 def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
@@ -58,7 +65,7 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
 
     Returns:
         e.g. "arm-linux-gnueabihf", "i386-linux-gnu", or None where the probe fails
-        (musl from 3.12, MIPS soft-float, LoongArch before 3.12).
+        (musl from 3.12, MIPS soft-float and LoongArch before 3.12).
 
     Source: the ``conftest.c`` here-document in CPython 3.10/3.11 configure.ac and
     ``Misc/platform_triplet.c`` in 3.12 to 3.14 (``# if defined(__linux__)`` block).

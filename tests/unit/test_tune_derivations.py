@@ -16,24 +16,13 @@ from pyrust.errors import InputError
 from pyrust.machines import machine_names, machine_vars
 from pyrust.pyabi import python_abi
 from pyrust.target import target_from_vars
+from testbed import OE_INCONSISTENT_TUNES
 
 pytestmark = pytest.mark.unit
 
 TUNES = json.loads((Path(__file__).resolve().parent.parent / "data" / "oe_tunes.json").read_text())["tunes"]
 
-# oe-core configurations that contradict themselves; the library must refuse them, naming
-# the variable. mipsisa64r6 n32 includes arch-mips.inc twice (ABIEXTENSION "n32n32",
-# SITEINFO_BITS 64); musl n32 has no siteinfo entry (linux-musln32), so SITEINFO_BITS is 64.
-INCONSISTENT = {
-    "qemumips/mips64-n32/musl": "SITEINFO_BITS",
-    "qemumips/mips64el-n32/musl": "SITEINFO_BITS",
-    "qemumips64/mips64r2el-n32/musl": "SITEINFO_BITS",
-    "qemumips64/mipsisa64r6-n32/glibc": "ABIEXTENSION",
-    "qemumips64/mipsisa64r6-n32/musl": "ABIEXTENSION",
-    "qemumips64/mipsisa64r6-nf-n32/glibc": "ABIEXTENSION",
-    "qemumips64/mipsisa64r6el-n32/glibc": "ABIEXTENSION",
-    "qemumips64/mipsisa64r6el-nf-n32/glibc": "ABIEXTENSION",
-}
+INCONSISTENT = OE_INCONSISTENT_TUNES
 CONSISTENT = sorted(set(TUNES) - set(INCONSISTENT))
 
 
