@@ -112,15 +112,20 @@ def soabi_for(version: tuple[int, int], abiflags: str, triplet: str) -> str:
 
 
 def extension_suffixes_for(ext_suffix: str, abiflags: str) -> tuple[str, ...]:
-    """``importlib.machinery.EXTENSION_SUFFIXES`` for a Linux CPython.
+    """``importlib.machinery.EXTENSION_SUFFIXES`` for a Linux CPython 3.10 to 3.14.
 
     Source: ``_PyImport_DynLoadFiletab`` in Python/dynload_shlib.c: "." SOABI ".so",
-    ".abi3.so" (left out under ``Py_GIL_DISABLED``, i.e. free-threaded builds, 3.13+),
-    ".so".
+    "." ALT_SOABI ".so" (debug builds only: SOABI without the "d" flag, configure.ac),
+    ".abi3.so", ".so". (Free-threaded builds drop ".abi3.so" only from 3.15, PEP 803.)
+
+    Example:
+        >>> extension_suffixes_for(".cpython-314td-x86_64-linux-gnu.so", "td")
+        ('.cpython-314td-x86_64-linux-gnu.so', '.cpython-314t-x86_64-linux-gnu.so', '.abi3.so', '.so')
     """
-    if "t" in abiflags:
-        return (ext_suffix, ".so")
-    return (ext_suffix, ".abi3.so", ".so")
+    suffixes = [ext_suffix]
+    if "d" in abiflags:
+        suffixes.append(re.sub(r"^(\.cpython-[0-9]+[a-z]*?)d(-|\.)", r"\1\2", ext_suffix))
+    return (*suffixes, ".abi3.so", ".so")
 
 
 def platform_tag_for(host_platform: str) -> str:

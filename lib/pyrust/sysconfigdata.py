@@ -25,15 +25,20 @@ from pathlib import Path
 from pyrust.errors import InputError
 
 # Where to look below a sysroot (or below a STAGING_LIBDIR given directly), in order.
-SEARCH_GLOBS: tuple[str, ...] = (
+# _sysconfigdata comes first: in cross builds CPython 3.14 writes build-details.json's
+# abi.flags and suffixes.extensions from the *build* machine's interpreter
+# (python/cpython#136267), and abi.extension_suffix only for --enable-shared builds.
+SYSCONFIGDATA_GLOBS: tuple[str, ...] = (
     "usr/lib/python-sysconfigdata/_sysconfigdata*.py",
     "python-sysconfigdata/_sysconfigdata*.py",
-    "usr/lib*/python3.*/build-details.json",
-    "lib*/python3.*/build-details.json",
-    "python3.*/build-details.json",
     "usr/lib*/python3.*/_sysconfigdata*.py",
     "lib*/python3.*/_sysconfigdata*.py",
     "python3.*/_sysconfigdata*.py",
+)
+BUILD_DETAILS_GLOBS: tuple[str, ...] = (
+    "usr/lib*/python3.*/build-details.json",
+    "lib*/python3.*/build-details.json",
+    "python3.*/build-details.json",
 )
 
 
@@ -121,7 +126,7 @@ def read_build_details(path: str | Path) -> SysrootABI:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         version = data["language"]["version"]
-        ext_suffix = data["abi"]["extension_suffix"]
+        ext_suffix = data["abi"]["extension_suffix"]  # written only by --enable-shared builds
         flags = "".join(data["abi"].get("flags", []))
         name = data.get("implementation", {}).get("name", "cpython")
         suffixes = tuple(data.get("suffixes", {}).get("extensions", ()))
@@ -132,26 +137,30 @@ def read_build_details(path: str | Path) -> SysrootABI:
     match = re.fullmatch(r"\.(cpython-[^.]+)\.so", ext_suffix)
     if not match:
         raise InputError("build-details.json", ext_suffix, "abi.extension_suffix like .cpython-314-x86_64-linux-gnu.so")
+    if suffixes and suffixes[0] != ext_suffix:
+        suffixes = ()  # the build machine's list (python/cpython#136267): not the target's
     return SysrootABI(version=version, abiflags=flags, soabi=match.group(1), ext_suffix=ext_suffix,
                       multiarch="", extension_suffixes=suffixes, path=str(path))
 
 
 def find_abi_files(sysroot: str | Path) -> list[Path]:
-    """The sysconfigdata / build-details files below ``sysroot``, in :data:`SEARCH_GLOBS` order.
+    """The ABI files below ``sysroot``: its ``_sysconfigdata*.py`` files, or, when it has
+    none, its ``build-details.json`` files (see :data:`SYSCONFIGDATA_GLOBS` for why).
 
-    ``sysroot`` may also be one such file. Files for the build host that oe-core
-    sysroots also carry (``_sysconfigdata*`` of a native python) are not told apart
-    here: :func:`abi_from_sysroot` reports disagreeing ones.
+    ``sysroot`` may also be one such file.
     """
     root = Path(sysroot)
     if root.is_file():
         return [root]
-    found: list[Path] = []
-    for pattern in SEARCH_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            if path not in found and path.is_file():
-                found.append(path)
-    return found
+    for globs in (SYSCONFIGDATA_GLOBS, BUILD_DETAILS_GLOBS):
+        found: list[Path] = []
+        for pattern in globs:
+            for path in sorted(root.glob(pattern)):
+                if path not in found and path.is_file():
+                    found.append(path)
+        if found:
+            return found
+    return []
 
 
 def read_abi_file(path: Path) -> SysrootABI:

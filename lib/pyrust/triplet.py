@@ -1,7 +1,7 @@
 """The platform triplet oe-core's target python3 is built with.
 
-CPython's configure preprocesses a probe (the inline conftest of configure.ac up to
-3.11, ``Misc/platform_triplet.c`` from 3.12) with the target compiler and takes the
+CPython's configure preprocesses a probe (the inline conftest of configure.ac in 3.10
+to 3.12, ``Misc/platform_triplet.c`` from 3.13) with the target compiler and takes the
 one triplet line it prints as PLATFORM_TRIPLET. When the probe hits its ``#error``
 branch, the preprocessor fails and configure keeps the value it was given: oe-core's
 python3 recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}``
@@ -17,16 +17,17 @@ from pyrust.target import Target
 
 
 def _libc_names(target: Target, version: tuple[int, int]) -> dict[str, str] | None:
-    """The LIBC, LIBC_X32 and LIBC_ARM spellings the probe uses, or None for ``#error``.
+    """The LIBC, LIBC_X32, LIBC_ARM and LIBC_SPE spellings the probe uses, or None for ``#error``.
 
-    Up to 3.11 the probe writes "gnu" whatever the C library is (configure.ac 3.11;
-    its ``case $build_os in linux-musl*`` rewrite looks at the *build* machine, which in
-    an OE cross build is glibc). From 3.12 ``Misc/platform_triplet.c`` includes
+    Up to 3.12 the probe writes "gnu" whatever the C library is (configure.ac; the 3.11
+    and 3.12 ``case $build_os in linux-musl*`` rewrite looks at the *build* machine,
+    which in an OE cross build is glibc). From 3.13 ``Misc/platform_triplet.c`` includes
     <features.h> and picks "gnu" for __GLIBC__, "musl" only when <stdarg.h> defines
     ``__DEFINED_va_list`` (musl's own stdarg.h); an OE musl toolchain uses gcc's
-    stdarg.h, so neither matches and the probe stops at ``#error unknown libc``.
+    stdarg.h, so neither matches and the probe stops at ``#error unknown libc``
+    (oe-core hit this with 3.13, hence its PLATFORM_TRIPLET preset).
     """
-    if target.libc == "glibc" or version < (3, 12):
+    if target.libc == "glibc" or version < (3, 13):
         return {"LIBC": "gnu", "LIBC_X32": "gnux32", "LIBC_ARM": "gnueabi", "LIBC_SPE": "gnuspe"}
     return None
 
@@ -34,14 +35,14 @@ def _libc_names(target: Target, version: tuple[int, int]) -> dict[str, str] | No
 def _mips_triplet(target: Target, libc: str, version: tuple[int, int]) -> str | None:
     """MIPS: the name picks r6, endianness and 32/64-bit ABI; the libc part the ABI.
 
-    3.10/3.11 (configure.ac conftest): only ``__mips_hard_float`` targets have a name;
-    soft-float hits ``#error``. 3.12+ (Misc/platform_triplet.c, LIBC_MIPS): soft-float
+    3.10 to 3.12 (configure.ac conftest): only ``__mips_hard_float`` targets have a name;
+    soft-float hits ``#error``. 3.13+ (Misc/platform_triplet.c, LIBC_MIPS): soft-float
     gets "sf" appended (gnusf, gnuabin32sf, gnuabi64sf). ``_MIPS_SIM`` gives o32 "gnu",
     n32 "gnuabin32", n64 "gnuabi64"; ``__mips64`` (n32 and n64, not o32 on a 64-bit ISA)
     picks the 64-bit name.
     """
     soft = target.float_abi != "hard"
-    if soft and version < (3, 12):
+    if soft and version < (3, 13):
         return None
     if target.isa_r6:
         base32, base64 = "mipsisa32r6", "mipsisa64r6"
@@ -65,10 +66,10 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
 
     Returns:
         e.g. "arm-linux-gnueabihf", "i386-linux-gnu", or None where the probe fails
-        (musl from 3.12, MIPS soft-float and LoongArch before 3.12).
+        (musl from 3.13, MIPS soft-float before 3.13, LoongArch before 3.12).
 
-    Source: the ``conftest.c`` here-document in CPython 3.10/3.11 configure.ac and
-    ``Misc/platform_triplet.c`` in 3.12 to 3.14 (``# if defined(__linux__)`` block).
+    Source: the ``conftest.c`` here-document in CPython 3.10 to 3.12 configure.ac and
+    ``Misc/platform_triplet.c`` in 3.13 and 3.14 (``# if defined(__linux__)`` block).
     """
     names = _libc_names(target, version)
     if names is None:
