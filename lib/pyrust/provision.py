@@ -405,7 +405,7 @@ def _merged_usr_links(sysroot: Path) -> list[str]:
 
 def _check_sysroot(arch: str, sysroot: Path) -> None:
     """The interpreter exists, is an ELF of ``arch`` and its loader resolves inside the sysroot."""
-    from pyrust.qemurun import read_elf  # stdlib-only sibling module
+    from pyrust.qemurun import read_elf
 
     facts = DEBIAN_ARCHES[arch]
     python = sysroot / "usr" / "bin" / f"python{PYTHON_VERSION}"

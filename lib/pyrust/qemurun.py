@@ -21,7 +21,7 @@ cold start 1 to 1.5 s); an emulated Python cannot start child processes of itsel
 binfmt_misc is not set up: keep a whole check in one ``code`` string; run imports from
 an empty ``cwd`` (a same-named directory would be imported as a namespace package).
 
-Standard library only.
+Standard library plus :mod:`pyrust.elfinfo` (pyelftools, imported lazily).
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ import errno
 import os
 import shutil
 import signal as _signal
-import struct
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
+
+from pyrust.elfinfo import ElfInfo, NotElfError
+from pyrust.elfinfo import read_elf as _read_elf
 
 
 class TargetRunError(RuntimeError):
@@ -75,51 +77,17 @@ class Result(NamedTuple):
         return self.returncode == 0 and not self.timed_out
 
 
-class ElfInfo(NamedTuple):
-    """The ELF header fields that decide who can run a binary."""
-
-    elfclass: int  # 32 or 64
-    endian: str  # "little" or "big"
-    machine: int  # e_machine (elf.h: EM_ARM 40, EM_AARCH64 183, ...)
-    flags: int  # e_flags
-    interpreter: str | None  # PT_INTERP, e.g. "/lib/ld-linux-armhf.so.3"; None when static
-
-
 def read_elf(path: str | os.PathLike[str]) -> ElfInfo | None:
-    """Parse the ELF header and PT_INTERP of ``path``; None if it is not an ELF file.
+    """:func:`pyrust.elfinfo.read_elf`, or None when ``path`` is not (a readable) ELF file.
 
     Example:
         >>> read_elf("/bin/sh").machine   # doctest: +SKIP
         62
     """
     try:
-        with open(path, "rb") as f:
-            ident = f.read(16)
-            if len(ident) < 16 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
-                return None
-            elfclass = 32 if ident[4] == 1 else 64
-            bo = "<" if ident[5] == 1 else ">"
-            if elfclass == 32:
-                hdr = f.read(36)
-                _t, machine, _v, _e, phoff, _sh, flags, _eh, phentsize, phnum = struct.unpack(bo + "HHIIIIIHHH", hdr[:30])
-            else:
-                hdr = f.read(48)
-                _t, machine, _v, _e, phoff, _sh, flags, _eh, phentsize, phnum = struct.unpack(bo + "HHIQQQIHHH", hdr[:42])
-            interp = None
-            for i in range(min(phnum, 256)):
-                f.seek(phoff + i * phentsize)
-                ph = f.read(phentsize)
-                if elfclass == 32:
-                    p_type, p_offset, _va, _pa, p_filesz = struct.unpack(bo + "IIIII", ph[:20])
-                else:
-                    p_type, _fl, p_offset, _va, _pa, p_filesz = struct.unpack(bo + "IIQQQQ", ph[:40])
-                if p_type == 3:  # PT_INTERP
-                    f.seek(p_offset)
-                    interp = f.read(min(p_filesz, 4096)).split(b"\0", 1)[0].decode("utf-8", "replace")
-                    break
-    except (OSError, struct.error):
+        return _read_elf(Path(path))
+    except NotElfError:
         return None
-    return ElfInfo(elfclass, "little" if bo == "<" else "big", machine, flags, interp)
 
 
 def _host_elf() -> ElfInfo | None:
