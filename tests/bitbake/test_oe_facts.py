@@ -40,7 +40,7 @@ TUNE_NAMES = (
 )
 # the independent check: a real `bitbake -e`, one configuration (a full parse once,
 # then cached in the test bed's build dir)
-BITBAKE_E_KEY = "qemuarm/glibc"
+BITBAKE_E_KEY = "qemuppc/glibc"  # non-empty QEMU_EXTRAOPTIONS, big endian
 
 
 def _load(path):
