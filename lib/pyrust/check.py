@@ -224,6 +224,8 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
     Returns:
         :class:`ImportOutcome`. Skips (with a one-line note, no finding) when there is
         nothing to import, the machine opts out of qemu-usermode, or no interpreter.
+        When qemu-user is missing or cannot run the interpreter (wrong qemu, no loader),
+        every module gets a ``pyrust-import`` finding saying so.
         A crash (signal) or timeout during one import names that module; the modules
         after it are retried in a fresh interpreter, so each gets its own verdict.
 
@@ -255,7 +257,11 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
                 result = qemurun.run_target_python(target.qemu_binary, target.qemu_options, sysroot, python, code,
                                                    cwd=workdir, timeout=timeout)
             except (qemurun.TargetRunError, FileNotFoundError) as err:
-                return ImportOutcome(tuple(findings), (f"dynamic import check skipped: {err}",), tuple(imported))
+                # No qemu, the wrong qemu, no loader: the modules could not be tried, and a
+                # check that could not run must not look like a pass.
+                findings += [Finding(QA_IMPORT, shown.get(name, name), f"could not import '{name}' on the target: {err} "
+                                     f"(install qemu-user, or skip the import check)") for name in pending]
+                return ImportOutcome(tuple(findings), (), tuple(imported))
             started = None
             done = set()
             for line in result.stdout.splitlines():
