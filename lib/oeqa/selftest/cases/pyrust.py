@@ -14,6 +14,7 @@
 # cannot pass them.
 
 import os
+import pathlib
 
 from oeqa.selftest.case import OESelftestTestCase
 from oeqa.utils.commands import bitbake, get_bb_vars
@@ -25,7 +26,7 @@ class PyrustQemuUser(OESelftestTestCase):
     """The recipes build, and their modules carry the right suffix and import on the target."""
 
     def _check_machine(self, machine):
-        self.write_config('MACHINE = "%s"\nINHERIT += "pyrust"\nPYRUST_STAGE_TARGET_PYTHON = "1"\n' % machine)
+        self.write_config(f'MACHINE = "{machine}"\nINHERIT += "pyrust"\nPYRUST_STAGE_TARGET_PYTHON = "1"\n')
         bitbake(" ".join(RECIPES))
         import pyrust.check
         import pyrust.resolve
@@ -39,8 +40,8 @@ class PyrustQemuUser(OESelftestTestCase):
                                                      if k in pyrust.target.BITBAKE_VARIABLES and v is not None})
             resolution = pyrust.resolve.resolve_abi(target, values["PYTHON_BASEVERSION"], None, values["RECIPE_SYSROOT"])
             self.assertEqual(resolution.abi.source, "sysroot", resolution.warnings)
-            modules, findings = pyrust.check.static_check(values["D"], target, resolution.abi)
-            self.assertTrue(modules, "%s installed no extension module in ${D}" % recipe)
+            modules, findings = pyrust.check.static_check(pathlib.Path(values["D"]), target, resolution.abi)
+            self.assertTrue(modules, f"{recipe} installed no extension module in ${{D}}")
             self.assertEqual([str(f) for f in findings], [])
             os.environ["PATH"] = values["STAGING_BINDIR_NATIVE"] + os.pathsep + os.environ["PATH"]
             python = values["bindir"] + "/python3"
