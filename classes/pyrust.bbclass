@@ -15,6 +15,7 @@
 
 # Where the truth about the target's Python lives: oe-core's python3 stages
 # ${libdir}/python-sysconfigdata/_sysconfigdata.py into dependent recipe sysroots.
+# Set it to "" to use the library's rules only.
 PYRUST_SYSROOT ?= "${RECIPE_SYSROOT}"
 # The Cargo.lock that tells which PyO3 the crate uses (ext_suffix= needs >= 0.18.1).
 PYRUST_CARGO_LOCK ?= "${S}/Cargo.lock"
@@ -38,7 +39,7 @@ def pyrust_resolution(d):
     import pyrust.resolve
     try:
         target = pyrust_target(d)
-        return target, pyrust.resolve.resolve_abi(target, d.getVar("PYTHON_BASEVERSION"), None, d.getVar("PYRUST_SYSROOT"))
+        return target, pyrust.resolve.resolve_abi(target, d.getVar("PYTHON_BASEVERSION"), None, d.getVar("PYRUST_SYSROOT") or None)
     except pyrust.errors.InputError as err:
         bb.fatal("pyrust: %s" % err)
 
@@ -93,6 +94,47 @@ python pyrust_amend_pyo3_config() {
     bb.note("pyrust: %s: %s" % (config, ", ".join(lines)))
 }
 
+def pyrust_show_env_json(d):
+    """What pyrust_export_environment does to the environment of do_configure,
+    do_compile and do_install, as JSON. It runs that very function on a copy of the
+    datastore: "changed" and "unset" compare the exported variables before and after,
+    "environment" lists the exported Python/Rust cross-build variables after it."""
+    import json
+    import os
+    localdata = bb.data.createCopy(d)
+    sysroot = localdata.getVar("PYRUST_SYSROOT")
+    notes = []
+    if sysroot and not os.path.isdir(sysroot):
+        notes.append("%s does not exist yet (do_prepare_recipe_sysroot has not run): these are the rules' "
+                     "values; a build reads the target's _sysconfigdata*.py there when python3 is staged" % sysroot)
+        localdata.setVar("PYRUST_SYSROOT", "")
+    before = dict(bb.data.exported_vars(localdata))
+    bb.build.exec_func("pyrust_export_environment", localdata)
+    after = dict(bb.data.exported_vars(localdata))
+    prefixes = ("PYRUST_", "PYO3_", "SETUPTOOLS_", "_PYTHON_", "CARGO_", "RUST")
+    return json.dumps({
+        "recipe": d.getVar("PN"),
+        "changed": {name: value for name, value in after.items() if before.get(name) != value},
+        "unset": sorted(name for name in before if name not in after),
+        "environment": {name: value for name, value in after.items() if name.startswith(prefixes)},
+        "sysroot": localdata.getVar("PYRUST_SYSROOT") or None,
+        "notes": notes,
+    }, indent=1, sort_keys=True)
+
+# A debugging aid: `bitbake -c pyrust_show_env <recipe>` prints what the class exports
+# before do_configure, do_compile and do_install (and writes ${T}/pyrust-env.json).
+# Python only, no dependencies: nothing is fetched or built for it.
+python do_pyrust_show_env() {
+    text = pyrust_show_env_json(d)
+    path = d.expand("${T}/pyrust-env.json")
+    bb.utils.mkdirhier(os.path.dirname(path))
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    bb.plain("pyrust: environment of %s (also in %s):\n%s" % (d.getVar("PN"), path, text))
+}
+do_pyrust_show_env[nostamp] = "1"
+do_pyrust_show_env[vardepsexclude] += "PYRUST_SYSROOT"
+
 python pyrust_qa_check() {
     import os
     import pathlib
@@ -133,6 +175,7 @@ python __anonymous() {
         d.appendVarFlag(task, "prefuncs", " pyrust_export_environment")
     d.appendVarFlag("do_configure", "postfuncs", " pyrust_amend_pyo3_config")
     d.appendVarFlag("do_install", "postfuncs", " pyrust_qa_check")
+    bb.build.addtask("do_pyrust_show_env", None, None, d)
     for qa in (d.getVar("PYRUST_QA") or "").split():
         if qa not in (d.getVar("ERROR_QA") or "").split() and qa not in (d.getVar("WARN_QA") or "").split():
             d.appendVar("ERROR_QA", " " + qa)
@@ -140,4 +183,8 @@ python __anonymous() {
         d.appendVar("DEPENDS", " qemu-native")
 }
 
-inherit qemu
+# qemu.bbclass (QEMU_OPTIONS for the import check) lives in classes-recipe/: a class
+# taken in through INHERIT is parsed with the configuration, where only classes-global/
+# and classes/ are searched, so a plain "inherit qemu" would fail there. A deferred
+# inherit is resolved while each recipe is finalised, in the recipe context.
+inherit_defer qemu

@@ -64,8 +64,9 @@ def resolve_abi(target: Target, version: str | None = None, abiflags: str | None
     vt = parse_version(truth.version, f"VERSION in {truth.path}")
     flags = check_abiflags(truth.abiflags, vt, f"ABIFLAGS in {truth.path}")
     table = python_abi(target, truth.version, flags)
-    if version is not None and version != truth.version:
-        warnings.append(f"Python version: sysroot {truth.path} has {truth.version}, asked for {version}; using {truth.version}")
+    asked = version or target.python_version  # --python, else PYTHON_BASEVERSION
+    if asked is not None and asked != truth.version:
+        warnings.append(f"Python version: sysroot {truth.path} has {truth.version}, asked for {asked}; using {truth.version}")
     if abiflags is not None and abiflags != truth.abiflags:
         warnings.append(f"ABI flags: sysroot {truth.path} has {truth.abiflags!r}, asked for {abiflags!r}; using {truth.abiflags!r}")
     abi = dataclasses.replace(

@@ -41,6 +41,13 @@ def default_linker(abi: PythonABI) -> str:
     return DEBIAN_GCC_TRIPLETS.get(abi.platform_triplet, abi.platform_triplet) + "-gcc"
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    # PyO3's build script reruns when PYO3_CONFIG_FILE's mtime changes: keep it when
+    # the content is the same, so repeated builds stay incremental.
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 def cargo_env_name(rust_target: str, what: str) -> str:
     """Cargo's per-target variable name: ("armv7-unknown-linux-gnueabihf", "LINKER") ->
     "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER"."""
@@ -91,6 +98,9 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
 
     Raises:
         InputError: the linker is not on PATH, or jinja2 is missing.
+
+    Note: maturin's manylinux/auditwheel pass cannot parse some MIPS objects; build with
+    ``--compatibility off`` (as maturin's PEP 517 backend, and so oe-core, does).
     """
     linker = linker or default_linker(abi)
     if shutil.which(linker) is None:
@@ -113,10 +123,10 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
     extra = pyo3_config_lines(abi, pyo3_version)
     if extra is not None:
         config = outdir / "pyo3.config"
-        config.write_text(render("pyo3.config.j2", abi=abi, target=target, lib_dir=lib_dir, extra_lines=extra))
+        _write_if_changed(config, render("pyo3.config.j2", abi=abi, target=target, lib_dir=lib_dir, extra_lines=extra))
         env["PYO3_CONFIG_FILE"] = str(config)
     cargo_config = outdir / "cargo-config.toml"
-    cargo_config.write_text(render("cargo-config.toml.j2", target=target, rust_target=rust_target, linker=linker,
+    _write_if_changed(cargo_config, render("cargo-config.toml.j2", target=target, rust_target=rust_target, linker=linker,
                                    build_std=build_std))
     env["PYRUST_CARGO_CONFIG"] = str(cargo_config)
     env.update(build_environment(target, abi))
