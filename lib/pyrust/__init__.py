@@ -18,6 +18,7 @@ BBIMPORTS = [
     "resolve",
     "cargolock",
     "export",
+    "datastore",
 ]
 
 __version__ = "0.1.0"

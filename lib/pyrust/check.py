@@ -296,3 +296,48 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
                                                        f"(exit status {result.returncode}): {last}",), tuple(imported))
             pending = [name for name in pending if name not in done]
     return ImportOutcome(tuple(findings), (), tuple(imported))
+
+
+@dataclasses.dataclass(frozen=True)
+class RootfsReport:
+    """What :func:`check_rootfs` found: the ABI used, modules, findings, notes."""
+
+    abi: PythonABI
+    warnings: tuple[str, ...]
+    modules: tuple[Module, ...]
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...]
+    imported: tuple[str, ...]
+
+
+def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_version: str | None = None) -> RootfsReport:
+    """Check every extension module of an image's root filesystem with its own python3.
+
+    Args:
+        rootfs: the image root (``${IMAGE_ROOTFS}``, or any assembled tree) holding
+            ``usr/bin/python3*`` and the standard library's ``_sysconfigdata*.py``.
+        target: the image's target.
+        timeout: seconds for the one interpreter run.
+        python_version: "3.X" to choose among several interpreters in the image.
+
+    Returns:
+        :class:`RootfsReport`: the static findings over the whole tree, then one
+        import run of every extension module with the image's interpreter under
+        qemu-user (each failure named per module).
+
+    Raises:
+        InputError: the image has no or several Python ABIs (see
+            :func:`pyrust.resolve.resolve_abi`).
+    """
+    from pyrust.resolve import resolve_abi
+
+    resolution = resolve_abi(target, python_version, None, rootfs, require_sysroot_abi=True)
+    abi = resolution.abi
+    modules, findings = static_check(rootfs, target, abi, shown_root="")
+    python = find_interpreter(rootfs, abi.version)
+    if python is None:
+        outcome = ImportOutcome((), (f"dynamic import check skipped: no usr/bin/python3 in {rootfs}",), ())
+    else:
+        outcome = import_check(modules, target, rootfs, python, timeout=timeout)
+    return RootfsReport(abi, resolution.warnings, tuple(modules), tuple(findings) + outcome.findings,
+                        outcome.notes, outcome.imported)

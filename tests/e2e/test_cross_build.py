@@ -406,3 +406,37 @@ def test_class_build_calls_under_qemu_mips64el(mips64_class_build, tmp_path):
     assert total == 5
     for part in PROBE[MIPS64_TUNE]:
         assert part in probe + " ", probe
+
+
+# ---- image level: pyrust-image.bbclass's check on an assembled root filesystem ----------
+
+
+def test_image_check_on_assembled_rootfs(rpds_build, tmp_path):
+    """A rootfs from Debian's armhf python3 plus the rpds-py wheel and a wrongly named copy
+    of its module: one interpreter run imports them all and names the broken one."""
+    import hashlib
+    import shutil
+
+    from pyrust.check import QA_EXT_SUFFIX, QA_IMPORT, check_rootfs
+
+    rootfs = tmp_path / "rootfs"
+    shutil.copytree(rpds_build.sysroot, rootfs, symlinks=True)
+    site = rootfs / "usr/lib/python3/dist-packages"
+    with zipfile.ZipFile(rpds_build.wheel) as wheel:
+        wheel.extractall(site)
+    module = next(site.glob("rpds/rpds.cpython-*.so"))
+    broken = site / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("")
+    shutil.copy2(module, broken / "rpds.cpython-311-armv7l-linux-gnueabihf.so")  # the original report's name
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file())).hexdigest()
+
+    report = check_rootfs(rootfs, rpds_build.target, timeout=300)
+
+    assert report.abi.source == "sysroot"
+    assert "rpds.rpds" in report.imported
+    by_qa = {(f.qa, f.path.split(":")[0].split("/")[-1]) for f in report.findings}
+    assert (QA_EXT_SUFFIX, "rpds.cpython-311-armv7l-linux-gnueabihf.so") in by_qa
+    assert any(f.qa == QA_IMPORT and "broken.rpds" in f.message and "ModuleNotFoundError" in f.message for f in report.findings)
+    assert len(report.findings) == 2
+    assert hashlib.sha256(b"".join(p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file())).hexdigest() == digest
