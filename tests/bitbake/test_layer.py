@@ -1,0 +1,332 @@
+"""The layer inside real BitBake over real openembedded-core.
+
+* What pyrust.bbclass exports for python3-rpds-py (``pyrust_export_environment``, run by
+  BitBake on the recipe's own datastore) equals what the library computes from that
+  datastore's variables, for the 12 qemu machines, musl on qemuarm/qemuarm64 and four
+  ABI-changing tunes; and its EXT_SUFFIX is the one oe-core's python3 gets from
+  CPython's configure (the platform-triplet probe run by a Debian cross compiler with
+  the tune's TUNE_CCARGS; musl: oe-core's PLATFORM_TRIPLET preset).
+* ``bitbake -c pyrust_show_env python3-rpds-py`` runs that one python task alone.
+* The QA check, run as a BitBake task on a prepared ${D}, reports a wrongly named module
+  through oe.qa.handle_error and leaves the tree untouched.
+* The layer parses without warnings; INHERIT += "pyrust" parses all of oe-core.
+* yocto-check-layer passes (signatures unchanged by adding the layer, README, ...).
+* oe-selftest lists the layer's cases.
+
+Build dirs (one BitBake server each, kept in the test bed cache): "layer" (layer added;
+config-only tinfoil sessions, the cold ``bitbake -p``, then yocto-check-layer, which
+removes the layer from bblayers.conf first and so reuses that parse), "inherit" (layer +
+INHERIT in conf/auto.conf) and "qa" (``bitbake -b`` of one recipe, config parse only).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pyrust.bbenv import parse_bitbake_env
+from pyrust.export import build_environment
+from pyrust.resolve import resolve_abi
+from pyrust.target import BITBAKE_VARIABLES, target_from_vars
+from testbed import require_tool
+
+pytestmark = pytest.mark.bitbake
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = "python3-rpds-py"
+
+MACHINES = (
+    "qemuarm", "qemuarmv5", "qemuarm64", "qemux86", "qemux86-64", "qemumips",
+    "qemumips64", "qemuppc", "qemuppc64", "qemuriscv32", "qemuriscv64", "qemuloongarch64",
+)
+# (MACHINE, TCLIBC, DEFAULTTUNE or "" for the machine's own)
+CONFIGS = (
+    *((machine, "glibc", "") for machine in MACHINES),
+    ("qemuarm", "musl", ""),
+    ("qemuarm64", "musl", ""),
+    ("qemux86-64", "glibc", "x86-64-x32"),
+    ("qemumips64", "glibc", "mips64-n32"),
+    ("qemuarm", "glibc", "armv7athf"),
+    ("qemuarm", "glibc", "armv7a"),
+)
+
+
+def _key(machine: str, libc: str, tune: str) -> str:
+    return f"{machine}/{tune}/{libc}" if tune else f"{machine}/{libc}"
+
+
+KEYS = [_key(*config) for config in CONFIGS]
+SHOW_ENV = "${@pyrust_show_env_json(d)}"
+EXTRA_VARIABLES = ("MACHINE", "DEFAULTTUNE", "AVAILTUNES", "PN", "PYRUST_SYSROOT")
+
+
+def library_environment(values: dict[str, str | None]) -> dict[str, str]:
+    """The library's answer from a recipe's variables, the way the class asks for it."""
+    variables = {name: values[name] for name in BITBAKE_VARIABLES if values.get(name) is not None}
+    target = target_from_vars(variables)  # type: ignore[arg-type]
+    sysroot = values.get("PYRUST_SYSROOT")
+    resolution = resolve_abi(target, values["PYTHON_BASEVERSION"], None,
+                             sysroot if sysroot and os.path.isdir(sysroot) else None)
+    return build_environment(target, resolution.abi)
+
+
+# --------------------------------------------------------------------------- class env
+
+@pytest.fixture(scope="module")
+def class_env(oe_testbed) -> dict:
+    """The class's exports for every configuration, through BitBake: one config-only
+    tinfoil per MACHINE/TCLIBC, python3-rpds-py parsed with its bbappend and
+    PYRUST_RPDS_PY = "1", then ``pyrust_show_env_json(d)`` expanded in BitBake's server:
+    it runs the class's own ``pyrust_export_environment`` on (a copy of) the recipe's
+    datastore. ~1 s per configuration, where a ``bitbake -c`` per configuration would
+    be a full reparse (1.5 to 2.5 min) each."""
+    variants = [{"key": _key(m, libc, tune), "MACHINE": m, "TCLIBC": libc, "DEFAULTTUNE": tune}
+                for m, libc, tune in CONFIGS]
+    job = {"recipe": RECIPE, "set": {"PYRUST_RPDS_PY": "1"},
+           "variables": [*BITBAKE_VARIABLES, *EXTRA_VARIABLES, "HOST_ARCH", "HOST_OS"],
+           "expand": {"show_env": SHOW_ENV}, "variants": variants}
+    t0 = time.monotonic()
+    result = oe_testbed.tinfoil(oe_testbed.builddir("layer"), job)
+    print(f"tinfoil: {len(variants)} configurations in {time.monotonic() - t0:.1f} s")
+    assert not result["failed"], result["failed"]
+    assert any(path.startswith(str(REPO)) and path.endswith("python3-rpds-py_%.bbappend")
+               for path in result["appends"]), result["appends"]
+    return result
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_class_exports_what_the_library_computes(class_env, key):
+    values = class_env["values"][key]
+    shown = json.loads(class_env["expanded"][key]["show_env"])
+    machine, *rest = key.split("/")
+    assert values["MACHINE"] == machine
+    if len(rest) == 2:  # the tune really is the one asked for, and the machine offers it
+        assert values["DEFAULTTUNE"] == rest[0]
+        assert rest[0] in values["AVAILTUNES"].split()
+    assert shown["recipe"] == RECIPE
+    expected = library_environment(values)
+    assert {name: shown["environment"].get(name) for name in expected} == expected
+    # nothing else changed, nothing removed (no RUSTC_WRAPPER; the crate's PyO3 is new enough)
+    assert set(shown["changed"]) <= set(expected), shown["changed"]
+    assert shown["unset"] == []
+
+
+# CPython's platform-triplet probe, by a Debian cross compiler standing in for oe-core's:
+# the oracle tier's machinery (tests/oracle/test_platform_triplet.py).
+@pytest.fixture(scope="module")
+def probe_oracle(cpython_probe, tmp_path_factory):
+    from oracle.test_platform_triplet import Oracle  # noqa: PLC0415
+
+    # CPython 3.13 and 3.14 configure with the same Misc/platform_triplet.c
+    return Oracle({"3.13": cpython_probe}, tmp_path_factory.mktemp("probe-oracle"))
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_ext_suffix_is_oe_core_python3s(class_env, probe_oracle, key):
+    """EXT_SUFFIX as oe-core's python3 (3.14, PACKAGECONFIG without freethreading:
+    ABIFLAGS "") configures it, computed without the library."""
+    values = class_env["values"][key]
+    shown = json.loads(class_env["expanded"][key]["show_env"])
+    preset = f"{values['HOST_ARCH']}-{values['HOST_OS']}"  # oe-core: PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}
+    if values["TCLIBC"] == "musl":
+        # the probe's libc detection fails with OE's musl gcc (#error unknown libc):
+        # configure keeps the preset
+        triplet, how = preset, "musl: oe-core's preset"
+    else:
+        run = probe_oracle.run("3.13", values)
+        if run.kind == "no-debian-compiler":
+            pytest.skip(f"{run.detail}: compared with the library only "
+                        f"(test_class_exports_what_the_library_computes[{key}])")
+        if run.kind == "no-compiler":
+            require_tool(run.detail)
+        assert run.kind in ("triplet", "probe-error"), f"{run.kind}: {run.detail} ({' '.join(run.command)})"
+        triplet, how = (run.triplet, "probe") if run.kind == "triplet" else (preset, "probe #error: preset")
+    version = values["PYTHON_BASEVERSION"].replace(".", "")
+    expected = f".cpython-{version}-{triplet}.so"
+    assert shown["environment"]["SETUPTOOLS_EXT_SUFFIX"] == expected, how
+    assert shown["environment"]["PYRUST_EXT_SUFFIX"] == expected, how
+
+
+# --------------------------------------------------------------------------- QA check
+
+QA_CLASS = """\
+# test only (meta-pyrust tests/bitbake/test_layer.py): pyrust.bbclass's QA check as a
+# task of its own, on whatever ${D} is
+python do_pyrust_qa_probe() {
+    bb.build.exec_func("pyrust_qa_check", d)
+}
+addtask pyrust_qa_probe
+do_pyrust_qa_probe[nostamp] = "1"
+"""
+
+
+def _build_module(compiler: str, name: str, out: Path) -> None:
+    src = out.parent / f"{name}.c"
+    src.write_text(f"void *PyInit_{name}(void) {{ return 0; }}\n")
+    subprocess.run([compiler, "-shared", "-fPIC", "-nostdlib", "-o", str(out), str(src)], check=True)
+    src.unlink()
+
+
+def _snapshot(tree: Path) -> dict[str, tuple]:
+    """Every entry below ``tree``: type, mode, mtime, size and content hash."""
+    entries = {}
+    for path in sorted([tree, *tree.rglob("*")]):
+        st = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else ""
+        entries[str(path.relative_to(tree))] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode),
+                                                st.st_mtime_ns, st.st_size, digest)
+    return entries
+
+
+def test_qa_check_reports_wrong_suffix(oe_testbed):
+    """A ${D} with foo.cpython-314-armv7l-linux-gnueabihf.so (the original bug's name,
+    PyInit_foo, ARM hard float) and a correctly named bar: BitBake runs the class's
+    pyrust_qa_check as a task of python3-rpds-py (qemuarm, ``bitbake -b``: one recipe
+    parsed), which must fail with a pyrust-ext-suffix QA error naming the expected
+    suffix, report nothing about bar, and leave the tree as it was."""
+    compiler = require_tool("arm-linux-gnueabihf-gcc")
+    machines = json.loads((REPO / "lib" / "pyrust" / "data" / "machines.json").read_text())
+    version = machines["machines"]["qemuarm"]["glibc"]["PYTHON_BASEVERSION"]
+    nodots = version.replace(".", "")
+    builddir = oe_testbed.builddir("qa")
+    bdir = oe_testbed.init(builddir, with_layer=True)
+    probe = bdir / "pyrust-qa-probe"
+    if probe.exists():
+        shutil.rmtree(probe)
+    site = probe / "image" / "usr" / "lib" / f"python{version}" / "site-packages"
+    site.mkdir(parents=True)
+    wrong = f"foo.cpython-{nodots}-armv7l-linux-gnueabihf.so"
+    right = f"bar.cpython-{nodots}-arm-linux-gnueabihf.so"
+    _build_module(compiler, "foo", site / wrong)
+    _build_module(compiler, "bar", site / right)
+    (probe / "classes").mkdir()
+    (probe / "classes" / "pyrust-qa-probe.bbclass").write_text(QA_CLASS)
+    (probe / "qa.conf").write_text(
+        f'BBPATH .= ":{probe}"\n'
+        'INHERIT += "pyrust pyrust-qa-probe"\n'
+        '# no target interpreter in this test: the static checks only; no recipe sysroot either\n'
+        'PYRUST_IMPORT_CHECK = "0"\n'
+        'PYRUST_SYSROOT = ""\n'
+        f'D = "{probe / "image"}"\n')
+    oe_testbed.chown_to_build_user(probe)
+    before = _snapshot(probe / "image")
+
+    recipe = sorted(glob.glob(os.path.join(oe_testbed.paths["OECORE"], "meta", "recipes-*", "*", f"{RECIPE}_*.bb")))[-1]
+    t0 = time.monotonic()
+    proc = oe_testbed.run(builddir, "bitbake", "-R", str(probe / "qa.conf"), "-b", recipe, "-c", "pyrust_qa_probe",
+                          env={"MACHINE": "qemuarm"}, with_layer=True, check=False, timeout=1200)
+    print(f"bitbake -b ... -c pyrust_qa_probe: {time.monotonic() - t0:.1f} s")
+    output = proc.stdout + proc.stderr
+    issues = [line for line in output.splitlines() if "QA Issue:" in line]
+    assert proc.returncode != 0, output[-3000:]
+    assert len(issues) == 1, output[-3000:]
+    issue = issues[0]
+    assert issue.startswith("ERROR:"), issue
+    assert issue.endswith("[pyrust-ext-suffix]"), issue
+    assert f"${{D}}/usr/lib/python{version}/site-packages/{wrong}" in issue, issue
+    assert f"expected '.cpython-{nodots}-arm-linux-gnueabihf.so'" in issue, issue
+    assert "Fatal QA errors were found" in output, output[-3000:]
+    assert _snapshot(probe / "image") == before
+
+
+# --------------------------------------------------------------------------- oe-selftest
+
+def test_oe_selftest_lists_the_layers_cases(oe_testbed):
+    proc = oe_testbed.run(oe_testbed.builddir("qa"), "oe-selftest", "--list-tests", with_layer=True, timeout=600)
+    listed = set(re.findall(r"\bpyrust\.PyrustQemuUser\.(test_\w+)", proc.stdout + proc.stderr))
+    assert listed == {"test_qemuarm", "test_qemumips64", "test_qemuppc"}, (proc.stdout + proc.stderr)[-3000:]
+
+
+# --------------------------------------------------------------------------- INHERIT
+
+@pytest.fixture(scope="module")
+def inherit_builddir(oe_testbed) -> str:
+    """Layer added and INHERIT += "pyrust" (conf/auto.conf), all of oe-core parsed."""
+    builddir = oe_testbed.builddir("inherit")
+    oe_testbed.init(builddir, with_layer=True)
+    oe_testbed.write_file(builddir, "conf/auto.conf", 'INHERIT += "pyrust"\n', with_layer=True)
+    return builddir
+
+
+def _problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("WARNING:", "ERROR:"))]
+
+
+def test_inherit_parses_all_of_oe_core(oe_testbed, inherit_builddir):
+    t0 = time.monotonic()
+    proc = oe_testbed.run(inherit_builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
+    print(f"bitbake -p (INHERIT += pyrust): {time.monotonic() - t0:.1f} s")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert re.search(r"Parsing of \d+ \.bb files complete .* 0 errors\.", output), output[-3000:]
+    assert _problems(output) == []
+
+
+def test_show_env_task_runs_alone(oe_testbed, inherit_builddir, class_env):
+    """The user-facing ``bitbake -c pyrust_show_env python3-rpds-py``: one python task,
+    nothing fetched; what it prints is what the library computes from ``bitbake -e`` of
+    the same recipe, and what the tinfoil route gave for the same machine."""
+    proc = oe_testbed.run(inherit_builddir, "bitbake", "-c", "pyrust_show_env", RECIPE, with_layer=True, timeout=3600)
+    output = proc.stdout + proc.stderr
+    assert "Tasks Summary: Attempted 1 tasks of which 0 didn't need to be rerun and all succeeded." in output, output[-3000:]
+    ran = re.findall(r"NOTE: Running task \d+ of \d+ \(\S+:(do_\w+)\)", output)
+    assert ran == ["do_pyrust_show_env"], ran
+    assert "do_fetch" not in output
+    assert re.search(r"^pyrust: environment of python3-rpds-py \(also in \S+/pyrust-env\.json\):$", output, re.M), output[-3000:]
+
+    env = parse_bitbake_env(oe_testbed.run(inherit_builddir, "bitbake", "-e", RECIPE, with_layer=True, timeout=3600).stdout)
+    shown = json.loads(Path(env["T"], "pyrust-env.json").read_text())
+    expected = library_environment(env)  # type: ignore[arg-type]
+    assert {name: shown["environment"].get(name) for name in expected} == expected
+    assert set(shown["changed"]) <= set(expected) and shown["unset"] == []
+    same = _key(env["MACHINE"], env["TCLIBC"], "")
+    if same in class_env["expanded"]:
+        assert shown["changed"] == json.loads(class_env["expanded"][same]["show_env"])["changed"]
+
+
+# --------------------------------------------------------------------------- layer as is
+
+def test_layer_parses_without_warnings(oe_testbed):
+    """A cold parse (the recipe cache is removed first: warnings show only while
+    recipes are really parsed) with the layer added and nothing enabled."""
+    builddir = oe_testbed.builddir("layer")
+    bdir = oe_testbed.init(builddir, with_layer=True)
+    oe_testbed.run(builddir, "sh", "-c", "rm -f tmp/cache/bb_cache.dat*", with_layer=True)
+    t0 = time.monotonic()
+    proc = oe_testbed.run(builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
+    print(f"bitbake -p (layer added): {time.monotonic() - t0:.1f} s in {bdir}")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert re.search(r"Parsing of \d+ \.bb files complete \(0 cached, \d+ parsed\)", output), output[-3000:]
+    assert _problems(output) == []
+
+
+def test_yocto_check_layer(oe_testbed):
+    """openembedded-core's yocto-check-layer on this layer, from a build dir that does
+    not list it (oe-testbed run without --with-layer takes it out of bblayers.conf)."""
+    builddir = oe_testbed.builddir("layer")
+    # an interrupted earlier run leaves its bblayers.conf (with the layer) behind
+    oe_testbed.run(builddir, "sh", "-c", "[ ! -f conf/bblayers.conf.backup ] || mv conf/bblayers.conf.backup conf/bblayers.conf")
+    t0 = time.monotonic()
+    proc = oe_testbed.run(builddir, "yocto-check-layer", str(REPO), timeout=3600, check=False)
+    print(f"yocto-check-layer: {time.monotonic() - t0:.1f} s")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-6000:]
+    name = re.search(r"INFO: (\S+): LayerType\.SOFTWARE, " + re.escape(str(REPO)) + r"$", output, re.M)
+    assert name, output[-3000:]
+    assert re.search(rf"^INFO: {re.escape(name.group(1))} \.\.\. PASS$", output, re.M), output[-6000:]
+    # unittest's verbose lines, as yocto-check-layer logs them: "INFO: test_x (...)" then "INFO:  ... ok"
+    results = dict(re.findall(r"^INFO: (test_\w+) \(.*\)\nINFO:  \.\.\. (.*)$", output, re.M))
+    for test in ("test_signatures", "test_readme", "test_security", "test_parse", "test_show_environment",
+                 "test_world", "test_world_inherit_class", "test_layerseries_compat", "test_patches_upstream_status"):
+        assert results.get(test) == "ok", f"{test}: {results.get(test)}\n{output[-6000:]}"
