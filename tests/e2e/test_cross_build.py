@@ -408,7 +408,7 @@ def test_class_build_calls_under_qemu_mips64el(mips64_class_build, tmp_path):
         assert part in probe + " ", probe
 
 
-# ---- image level: pyrust-image.bbclass's check on an assembled root filesystem ----------
+# ---- image level: pyrust_image.bbclass's check on an assembled root filesystem ----------
 
 
 def test_image_check_on_assembled_rootfs(rpds_build, tmp_path):

@@ -1,11 +1,11 @@
 #
 # SPDX-License-Identifier: MIT
 #
-# pyrust-image.bbclass: after the root filesystem is assembled, import every Python
+# pyrust_image.bbclass: after the root filesystem is assembled, import every Python
 # extension module in it with the image's own python3 under qemu-user (one interpreter
 # run) and check each module's name and ELF header. Opt-in, in local.conf:
 #
-#   IMAGE_CLASSES += "pyrust-image"
+#   IMAGE_CLASSES += "pyrust_image"
 #
 # Findings are reported through oe.qa.handle_error as pyrust-ext-suffix, pyrust-elf and
 # pyrust-import (ERROR_QA by default here too; move them to WARN_QA as usual). The
