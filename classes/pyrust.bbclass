@@ -29,10 +29,8 @@ PYRUST_IMPORT_TIMEOUT ?= "120"
 PYRUST_QA ?= "pyrust-ext-suffix pyrust-elf pyrust-import"
 
 def pyrust_target(d):
-    import pyrust.target
-    values = {name: d.getVar(name) for name in pyrust.target.BITBAKE_VARIABLES}
-    values["QEMU_OPTIONS"] = d.getVar("QEMU_OPTIONS") or ""
-    return pyrust.target.target_from_vars({k: v for k, v in values.items() if v is not None})
+    import pyrust.datastore
+    return pyrust.datastore.target(d)
 
 def pyrust_resolution(d):
     import pyrust.errors
