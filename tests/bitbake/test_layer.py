@@ -262,14 +262,21 @@ def _problems(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith(("WARNING:", "ERROR:"))]
 
 
-def test_inherit_parses_all_of_oe_core(oe_testbed, inherit_builddir):
-    """A real parse of every recipe (the recipe cache is removed first)."""
-    oe_testbed.run(inherit_builddir, "sh", "-c", "rm -f tmp/cache/bb_cache.dat*", with_layer=True)
+def _cold_parse(oe_testbed, builddir, label: str) -> str:
+    """``bitbake -p`` with the layer after removing the recipe cache (warnings show only
+    while recipes are really parsed); asserts success and returns the output."""
+    oe_testbed.run(builddir, "sh", "-c", "rm -f tmp/cache/bb_cache.dat*", with_layer=True)
     t0 = time.monotonic()
-    proc = oe_testbed.run(inherit_builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
-    print(f"bitbake -p (INHERIT += pyrust): {time.monotonic() - t0:.1f} s")
+    proc = oe_testbed.run(builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
+    print(f"bitbake -p ({label}): {time.monotonic() - t0:.1f} s in {builddir}")
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
+    return output
+
+
+def test_inherit_parses_all_of_oe_core(oe_testbed, inherit_builddir):
+    """A real parse of every recipe (the recipe cache is removed first)."""
+    output = _cold_parse(oe_testbed, inherit_builddir, "INHERIT += pyrust")
     assert re.search(r"Parsing of \d+ \.bb files complete \(0 cached, \d+ parsed\).* 0 errors\.", output), output[-3000:]
     assert _problems(output) == []
 
@@ -302,13 +309,8 @@ def test_layer_parses_without_warnings(oe_testbed):
     """A cold parse (the recipe cache is removed first: warnings show only while
     recipes are really parsed) with the layer added and nothing enabled."""
     builddir = oe_testbed.builddir("layer")
-    bdir = oe_testbed.init(builddir, with_layer=True)
-    oe_testbed.run(builddir, "sh", "-c", "rm -f tmp/cache/bb_cache.dat*", with_layer=True)
-    t0 = time.monotonic()
-    proc = oe_testbed.run(builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
-    print(f"bitbake -p (layer added): {time.monotonic() - t0:.1f} s in {bdir}")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-3000:]
+    oe_testbed.init(builddir, with_layer=True)
+    output = _cold_parse(oe_testbed, builddir, "layer added")
     assert re.search(r"Parsing of \d+ \.bb files complete \(0 cached, \d+ parsed\)", output), output[-3000:]
     assert _problems(output) == []
 
