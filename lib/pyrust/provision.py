@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from pyrust import tables
 from pyrust.errors import InputError
 
 PYTHON_VERSION = "3.11"
@@ -66,24 +67,29 @@ class DebianArch(NamedTuple):
     multiarch: str  # Debian multiarch tuple == CPython's MULTIARCH / PLATFORM_TRIPLET
     qemu_binary: str  # qemu-user binary that runs it
     gnu_triplets: tuple[str, ...]  # further names for it (GCC cross-compiler triplets)
-    elf_machine: int  # e_machine of its binaries (elf.h)
+    cpu_family: str  # key of pyrust.tables.ELF_MACHINES (its e_machine comes from there)
     elfclass: int  # 32 or 64
     endian: str  # "little" or "big"
+
+    @property
+    def elf_machine(self) -> int:
+        """e_machine of the port's binaries, from the one table of them (tables.ELF_MACHINES)."""
+        return tables.ELF_MACHINES[self.cpu_family]
 
 
 #: Debian architecture -> facts. Sources: Debian's dpkg ``ostable``/``cputable`` (multiarch
 #: tuples), CPython's ``configure.ac`` PLATFORM_TRIPLET (same strings; i386 is
 #: "i386-linux-gnu" although GCC says i686-linux-gnu), qemu's ``linux-user`` targets.
 DEBIAN_ARCHES: dict[str, DebianArch] = {
-    "amd64": DebianArch("x86_64-linux-gnu", "qemu-x86_64", (), 62, 64, "little"),
-    "arm64": DebianArch("aarch64-linux-gnu", "qemu-aarch64", (), 183, 64, "little"),
-    "armel": DebianArch("arm-linux-gnueabi", "qemu-arm", (), 40, 32, "little"),
-    "armhf": DebianArch("arm-linux-gnueabihf", "qemu-arm", (), 40, 32, "little"),
-    "i386": DebianArch("i386-linux-gnu", "qemu-i386", ("i686-linux-gnu", "i586-linux-gnu"), 3, 32, "little"),
-    "mips64el": DebianArch("mips64el-linux-gnuabi64", "qemu-mips64el", (), 8, 64, "little"),
-    "mipsel": DebianArch("mipsel-linux-gnu", "qemu-mipsel", (), 8, 32, "little"),
-    "ppc64el": DebianArch("powerpc64le-linux-gnu", "qemu-ppc64le", (), 21, 64, "little"),
-    "s390x": DebianArch("s390x-linux-gnu", "qemu-s390x", (), 22, 64, "big"),
+    "amd64": DebianArch("x86_64-linux-gnu", "qemu-x86_64", (), "x86_64", 64, "little"),
+    "arm64": DebianArch("aarch64-linux-gnu", "qemu-aarch64", (), "aarch64", 64, "little"),
+    "armel": DebianArch("arm-linux-gnueabi", "qemu-arm", (), "arm", 32, "little"),
+    "armhf": DebianArch("arm-linux-gnueabihf", "qemu-arm", (), "arm", 32, "little"),
+    "i386": DebianArch("i386-linux-gnu", "qemu-i386", ("i686-linux-gnu", "i586-linux-gnu"), "x86", 32, "little"),
+    "mips64el": DebianArch("mips64el-linux-gnuabi64", "qemu-mips64el", (), "mips64", 64, "little"),
+    "mipsel": DebianArch("mipsel-linux-gnu", "qemu-mipsel", (), "mips", 32, "little"),
+    "ppc64el": DebianArch("powerpc64le-linux-gnu", "qemu-ppc64le", (), "powerpc64", 64, "little"),
+    "s390x": DebianArch("s390x-linux-gnu", "qemu-s390x", (), "s390x", 64, "big"),
 }
 
 #: The architectures the test bed provisions (amd64 is the host: no qemu needed).
