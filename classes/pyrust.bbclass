@@ -50,11 +50,11 @@ python pyrust_export_environment() {
     for name, value in pyrust.export.build_environment(target, resolution.abi).items():
         d.setVar(name, value)
         d.setVarFlag(name, "export", True)
-    env = {name: d.getVar(name) for name in ("RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER", "RUSTC")
-           + pyrust.export.SCCACHE_SERVER_ONLY_VARIABLES if d.getVar(name)}
+    # The task's environment: exported datastore variables plus what bitbake-worker kept.
+    env = {name: d.getVar(name) for name in pyrust.export.SCCACHE_SERVER_ONLY_VARIABLES if d.getVar(name)}
     env.update({name: os.environ[name] for name in pyrust.export.SCCACHE_SERVER_ONLY_VARIABLES if name in os.environ})
     for name in pyrust.export.wrapper_unexports(env):
-        bb.note("pyrust: unsetting %s for the build (RUSTC_WRAPPER nesting)" % name)
+        bb.note("pyrust: unsetting %s for the build (an sccache server-only switch: every wrapped rustc call would fail)" % name)
         d.delVar(name)
         os.environ.pop(name, None)
     strategy, _ = pyrust_pyo3_strategy(d)

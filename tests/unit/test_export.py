@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pyrust.cargolock import pyo3_version
@@ -50,7 +52,33 @@ def test_environment_names_the_suffix_and_platform():
     assert env["_PYTHON_HOST_PLATFORM"] == "linux-armv7l"
 
 
-def test_sccache_server_switches_are_dropped_only_with_sccache():
-    assert wrapper_unexports({"RUSTC_WRAPPER": "/usr/bin/sccache", "SCCACHE_START_SERVER": "1"}) == ["SCCACHE_START_SERVER"]
-    assert wrapper_unexports({"RUSTC_WRAPPER": "ccache-like", "SCCACHE_START_SERVER": "1"}) == []
-    assert wrapper_unexports({"RUSTC": "/usr/bin/sccache", "RUSTC_WRAPPER": "sccache"}) == ["RUSTC_WRAPPER"]
+# Every way sccache wraps rustc: the environment variables cargo reads, and none at all
+# (a cargo configuration's build.rustc-wrapper, which the environment does not show).
+SCCACHE_ENGAGED = [
+    {"RUSTC_WRAPPER": "/usr/bin/sccache"},
+    {"RUSTC_WORKSPACE_WRAPPER": "sccache"},
+    {"CARGO_BUILD_RUSTC_WRAPPER": "/opt/bin/sccache"},
+    {"CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER": "sccache"},
+    {},
+]
+
+
+@pytest.mark.parametrize("wrapper", SCCACHE_ENGAGED)
+def test_sccache_server_switches_are_dropped_however_sccache_is_engaged(wrapper):
+    env = {**wrapper, "SCCACHE_START_SERVER": "1", "SCCACHE_NO_DAEMON": "1", "RUSTC": "/usr/bin/rustc"}
+    assert wrapper_unexports(env) == ["SCCACHE_START_SERVER", "SCCACHE_NO_DAEMON"]
+
+
+def test_only_server_switches_are_dropped():
+    # The wrapper stays (sccache must still run) and so does sccache's client configuration.
+    env = {"RUSTC_WRAPPER": "sccache", "RUSTC_WORKSPACE_WRAPPER": "sccache", "RUSTC": "/usr/bin/sccache",
+           "SCCACHE_DIR": "/cache", "SCCACHE_IDLE_TIMEOUT": "0", "SCCACHE_NO_DAEMON": "1"}
+    assert wrapper_unexports(env) == ["SCCACHE_NO_DAEMON"]
+    assert wrapper_unexports({"RUSTC_WRAPPER": "sccache", "RUSTC": "sccache"}) == []
+    assert wrapper_unexports({}) == []
+
+
+def test_wrapper_unexports_reads_os_environ(monkeypatch):
+    monkeypatch.setenv("SCCACHE_START_SERVER", "1")
+    monkeypatch.delenv("SCCACHE_NO_DAEMON", raising=False)
+    assert wrapper_unexports(os.environ) == ["SCCACHE_START_SERVER"]
