@@ -49,15 +49,18 @@ class Finding:
 
 @dataclasses.dataclass(frozen=True)
 class Module:
-    """An extension module found: ``name`` ("rpds.rpds"), its file, the import root, and
+    """An extension module found: ``name`` ("rpds.rpds"), its file, the import root,
     whether its file name carries a suffix the target accepts (a wrongly named one is
     still imported by :func:`import_check`, to show the ModuleNotFoundError the device
-    would give)."""
+    would give), and whether its ELF header fits the target (``header_ok``; one that does
+    not is a ``pyrust-elf`` finding and is not imported: the target's loader refuses it,
+    saying "No such file or directory" about a file that exists)."""
 
     name: str
     path: Path
     root: Path
     accepted_name: bool = True
+    header_ok: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +117,8 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
 
     Returns:
         (extension modules found, findings). Modules whose names the target does not
-        accept are included with ``accepted_name=False``.
+        accept are included with ``accepted_name=False``, those built for another
+        target with ``header_ok=False``.
 
     Rules: a file exporting ``PyInit_<name>`` whose suffix is not in
     EXTENSION_SUFFIXES is a ``pyrust-ext-suffix`` finding naming the expected suffix;
@@ -145,13 +149,14 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
                 if named_like_module:
                     findings.append(Finding(QA_ELF, shown, f"named like an extension module but {err}"))
                 continue
-            findings += _elf_header_findings(info, target, shown)
+            header = _elf_header_findings(info, target, shown)
+            findings += header
             dotted = _dotted_name(root, path)
             if modname in info.pyinit:
                 if suffix in abi.extension_suffixes:
-                    modules.append(Module(dotted, path, root))
+                    modules.append(Module(dotted, path, root, header_ok=not header))
                 else:
-                    modules.append(Module(dotted, path, root, accepted_name=False))
+                    modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header))
                     findings.append(Finding(
                         QA_EXT_SUFFIX, shown,
                         f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
@@ -224,6 +229,8 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
     Returns:
         :class:`ImportOutcome`. Skips (with a one-line note, no finding) when there is
         nothing to import, the machine opts out of qemu-usermode, or no interpreter.
+        Modules with ``header_ok=False`` are left out with a note: their ``pyrust-elf``
+        finding already names the fault, and the loader's refusal would only repeat it.
         When qemu-user is missing or cannot run the interpreter (wrong qemu, no loader),
         every module gets a ``pyrust-import`` finding saying so.
         A crash (signal) or timeout during one import names that module; the modules
@@ -235,6 +242,15 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
     from pyrust import qemurun  # standard library only; kept local so static use stays light
 
     shown = shown or {}
+    foreign = [m.name for m in modules if not m.header_ok]
+    modules = [m for m in modules if m.header_ok]
+    if foreign:
+        # One fault, one finding: a module for another machine, byte order or float ABI
+        # cannot load on the target, and the loader says so misleadingly ("No such file
+        # or directory" about the scratch copy), so it is not tried.
+        note = f"not imported (ELF header for another target, see {QA_ELF}): {', '.join(foreign)}"
+        outcome = import_check(modules, target, sysroot, python, timeout, shown, extra_paths)
+        return dataclasses.replace(outcome, notes=(note, *outcome.notes))
     if not modules:
         return ImportOutcome((), ("no extension modules to import",), ())
     if sysroot is None:

@@ -135,3 +135,23 @@ def test_import_faults_each_named(tmp_path, host_target, host_abi):
     assert "libgone.so" in messages["needslib"]
     assert outcome.imported == ("fine",)
     assert tree_digest(tmp_path / "D") == before
+
+
+def test_module_for_another_machine_is_one_elf_finding_and_not_imported(tmp_path, host_target, host_abi):
+    """A module whose ELF header the static check rejects is not imported as well: the
+    loader's refusal ("No such file or directory" about the scratch copy, or "wrong ELF
+    class") would be a second, misleading finding for the same fault."""
+    site = tmp_path / "D/site-packages"
+    compile_so(tmp_path, GOOD_MODULE, "fine", site / f"fine{HOST_EXT_SUFFIX}")
+    foreign = compile_so(tmp_path, GOOD_MODULE, "foreign", site / f"foreign{HOST_EXT_SUFFIX}")
+    data = bytearray(foreign.read_bytes())
+    data[18:20] = (183).to_bytes(2, "little")  # e_machine := EM_AARCH64, the rest stays readable
+    foreign.write_bytes(bytes(data))
+
+    modules, findings = static_check(tmp_path / "D", host_target, host_abi)
+    assert [(f.qa, Path(f.path).name) for f in findings] == [(QA_ELF, foreign.name)]
+    assert {m.name: m.header_ok for m in modules} == {"fine": True, "foreign": False}
+    outcome = import_check(modules, host_target, Path("/"), str(Path(sys.executable).resolve()), timeout=60)
+    assert outcome.findings == ()
+    assert outcome.imported == ("fine",)
+    assert any("foreign" in note and QA_ELF in note for note in outcome.notes), outcome.notes
