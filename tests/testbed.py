@@ -25,7 +25,7 @@ def cache_dir() -> Path:
 def missing(reason: str) -> None:
     """Skip (developer machine) or fail (CI) because something the test needs is absent."""
     if UNDER_CI:
-        pytest.fail(f"required under CI: {reason} (run scripts/setup-testbed)", pytrace=False)
+        pytest.fail(f"required under CI: {reason} (the tier's set-up in scripts/run-tests provides it)", pytrace=False)
     pytest.skip(reason)
 
 

@@ -424,7 +424,7 @@ def _check_sysroot(arch: str, sysroot: Path) -> None:
         raise ProvisionError(f"provision {arch}: the dynamic loader {elf.interpreter} does not resolve inside the sysroot")
 
 
-def _clean_stale(sysroots: Path) -> None:
+def clean_stale(sysroots: Path) -> None:
     """Remove ``.tmp-*`` directories left by runs that died (their pid is gone)."""
     for tmp in sysroots.glob(".tmp-*"):
         m = re.match(r"\.tmp-(\d+)-", tmp.name)
@@ -484,7 +484,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         debs.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ProvisionError(f"provision {arch}: cannot create the cache {root}: {e.strerror}; set PYRUST_CACHE") from None
-    _clean_stale(sysroots)
+    clean_stale(sysroots)
 
     updated = False
     if shutil.which("dpkg") is None or shutil.which("apt-get") is None:

@@ -1,7 +1,9 @@
 """Fixtures for end-to-end tests that run Debian's python3.11 under qemu-user.
 
 The sysroots come from ``scripts/setup-testbed`` (``python3 -m pyrust.provision``) and
-live in the cache (``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``). A missing qemu or
+live in the cache (``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``), beside the CPython 3.11
+sysroots ``scripts/build-target-cpython`` cross-builds for the big-endian targets Debian
+has no Python for (powerpc, mips64 n64: :func:`cpython_sysroot`). A missing qemu or
 sysroot skips the test with the reason, or fails it under ``CI=true``
 (:func:`testbed.missing`).
 """
@@ -19,7 +21,7 @@ try:
 except ImportError:  # not pip-installed: use the clone's lib/
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
 
-from pyrust.provision import DEBIAN_ARCHES, find_sysroot
+from pyrust.provision import DEBIAN_ARCHES, MANIFEST, find_sysroot
 from pyrust.qemurun import run_target_python
 from testbed import cache_dir, missing, require_tool
 
@@ -56,18 +58,66 @@ def debian_sysroot(arch: str) -> Path:
 
 def run_probe(arch: str, qemu_binary: str, qemu_options: tuple[str, ...], tmp_path: Path) -> dict:
     """Run :data:`PROBE` in Debian ``arch``'s python3.11; the parsed JSON it printed."""
+    return probe_sysroot(debian_sysroot(arch), qemu_binary, qemu_options, tmp_path, label=arch)
+
+
+def probe_sysroot(sysroot: Path, qemu_binary: str, qemu_options: tuple[str, ...], cwd: Path, label: str = "") -> dict:
+    """Run :data:`PROBE` in the python3.11 of any target ``sysroot``; the parsed JSON it printed.
+
+    Args:
+        sysroot: a Debian (:func:`debian_sysroot`) or cross-built (:func:`cpython_sysroot`) sysroot.
+        qemu_binary, qemu_options: ``"qemu-ppc"``, ``("-cpu", "7400")`` (``Target.qemu_binary``/``qemu_options``).
+        cwd: an empty directory to run in.
+        label: names the sysroot in assertion messages (default: its directory name).
+    """
+    label = label or sysroot.name
     require_tool(qemu_binary)
-    sysroot = debian_sysroot(arch)
-    result = run_target_python(qemu_binary, qemu_options, sysroot, "/usr/bin/python3.11", PROBE, cwd=tmp_path, timeout=TIMEOUT)
-    assert not result.timed_out, f"{arch}: timed out after {TIMEOUT} s: {' '.join(result.argv[:-2])}"
-    assert result.returncode == 0, f"{arch}: exit {result.returncode}\n{result.stderr}"
+    result = run_target_python(qemu_binary, qemu_options, sysroot, "/usr/bin/python3.11", PROBE, cwd=cwd, timeout=TIMEOUT)
+    assert not result.timed_out, f"{label}: timed out after {TIMEOUT} s: {' '.join(result.argv[:-2])}"
+    assert result.returncode == 0, f"{label}: exit {result.returncode}\n{result.stderr}"
     return json.loads(result.stdout)
+
+
+# Directory names scripts/build-target-cpython gives its sysroots (its sysroot_name()).
+CPYTHON_SYSROOT_GLOB = "cpython-{triplet}-python3.11-*"
+
+
+def cpython_sysroot(triplet: str) -> Path:
+    """The CPython 3.11 that scripts/build-target-cpython cross-built for GNU ``triplet``; else skip (fail under CI).
+
+    Args:
+        triplet: ``"powerpc-linux-gnu"`` or ``"mips64-linux-gnuabi64"`` (the big-endian
+            targets Debian ships no python3.11 for).
+
+    Returns:
+        ``<cache>/sysroots/cpython-<triplet>-python3.11-<version>``: ``usr/bin/python3.11``,
+        ``usr/lib/python3.11/_sysconfigdata__linux_<multiarch>.py`` (for PYO3_CROSS_LIB_DIR),
+        the cross libc and the loader; run it like a Debian sysroot (:func:`probe_sysroot`).
+        Only complete builds count (the manifest is written last); the newest wins.
+    """
+    found = [p for p in (cache_dir() / "sysroots").glob(CPYTHON_SYSROOT_GLOB.format(triplet=triplet)) if (p / MANIFEST).is_file()]
+    if not found:
+        missing(f"no cross-built CPython 3.11 for {triplet} in {cache_dir()}/sysroots "
+                f"(scripts/build-target-cpython {triplet} builds it, about 5 min)")
+    return max(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
 
 
 @pytest.fixture(scope="session")
 def probe():
     """``probe(arch, qemu_binary, qemu_options, cwd)`` -> dict: :func:`run_probe` for tests."""
     return run_probe
+
+
+@pytest.fixture(scope="session")
+def sysroot_probe():
+    """``sysroot_probe(sysroot, qemu_binary, qemu_options, cwd, label="")`` -> dict: :func:`probe_sysroot` for tests."""
+    return probe_sysroot
+
+
+@pytest.fixture(name="cpython_sysroot", scope="session")
+def cpython_sysroot_fixture():
+    """``cpython_sysroot(triplet)`` -> the cross-built CPython sysroot, or skip/fail (:func:`cpython_sysroot`)."""
+    return cpython_sysroot
 
 
 @pytest.fixture(scope="session")
