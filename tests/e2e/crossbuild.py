@@ -414,3 +414,39 @@ def call_example(built: Built, work: Path) -> tuple[int, dict[str, str], str]:
 def probe_mismatches(entry: CrossTarget, probe: Mapping[str, str]) -> dict[str, tuple[Optional[str], str]]:
     """The fields of ``probe`` that differ from the table's: name -> (got, expected)."""
     return {name: (probe.get(name), want) for name, want in entry.probe.items() if probe.get(name) != want}
+
+
+# ---- what a build must show ------------------------------------------------------------------
+
+
+def assert_check_passes(built: Built, work: Path, module: str = "pyrust_example.pyrust_example") -> None:
+    """``pyrust check`` on the wheel exits 0, imports ``module`` and finds nothing."""
+    rc, output = pyrust_check(built, work)
+    assert rc == 0, output
+    assert f"ok (imported)  {module}" in output
+    assert "1 module(s), 0 finding(s)" in output
+
+
+def assert_wrong_suffix_caught(built: Built, work: Path, got: str, expected: str,
+                               module: str = "pyrust_example.pyrust_example") -> None:
+    """``pyrust check`` exits 1 with exactly two findings: the suffix ``got`` (naming
+    ``expected``) and the ModuleNotFoundError the device would give for ``module``."""
+    rc, output = pyrust_check(built, work)
+    assert rc == 1, output
+    findings = [line for line in output.splitlines() if line.startswith("FINDING ")]
+    suffix = [line for line in findings if line.endswith("[pyrust-ext-suffix]")]
+    assert len(suffix) == 1, output
+    assert f"'{got}'" in suffix[0] and f"expected '{expected}'" in suffix[0], suffix[0]
+    failed = [line for line in findings if line.endswith("[pyrust-import]")]
+    assert len(failed) == 1, output
+    assert "ModuleNotFoundError" in failed[0] and module in failed[0], failed[0]
+    assert "FAIL" in output and "2 finding(s)" in output
+
+
+def assert_example_works(entry: CrossTarget, built: Built, work: Path) -> None:
+    """The example module, called on the target: add(2, 3) == 5, Rust's view of the target
+    matches the table, and the loaded file carries the target's suffix."""
+    total, probe, path = call_example(built, work)
+    assert total == 5
+    assert probe_mismatches(entry, probe) == {}, probe
+    assert path.endswith(entry.ext_suffix)

@@ -47,16 +47,15 @@ from crossbuild import (
     TARGETS,
     Built,
     CrossTarget,
-    call_example,
+    assert_check_passes,
+    assert_example_works,
+    assert_wrong_suffix_caught,
     cpython_sysroot_lookup,
     maturin_build,
     prepare_target,
-    probe_mismatches,
-    pyrust_check,
     run_on_target,
     rust_environment,
 )
-from crossbuild import run_logged as _run  # noqa: F401 (the old name, for e2e files that import it from here)
 from pyrust.resolve import resolve_abi
 from testbed import cache_dir, missing
 
@@ -151,19 +150,11 @@ def test_example_builds_std_only_where_debian_has_none(example_build):
 
 
 def test_example_passes_pyrust_check(example_build, tmp_path):
-    _, built = example_build
-    rc, output = pyrust_check(built, tmp_path)
-    assert rc == 0, output
-    assert "ok (imported)  pyrust_example.pyrust_example" in output
-    assert "1 module(s), 0 finding(s)" in output
+    assert_check_passes(example_build[1], tmp_path)
 
 
 def test_example_calls_under_qemu(example_build, tmp_path):
-    entry, built = example_build
-    total, probe, path = call_example(built, tmp_path)
-    assert total == 5
-    assert probe_mismatches(entry, probe) == {}, probe
-    assert path.endswith(entry.ext_suffix)
+    assert_example_works(*example_build, tmp_path)
 
 
 # ---- 2. rpds-py, the package of the original report, for qemuarm ------------------------
@@ -176,10 +167,7 @@ def test_rpds_module_named_for_target(rpds_build):
 
 
 def test_rpds_passes_pyrust_check(rpds_build, tmp_path):
-    rc, output = pyrust_check(rpds_build, tmp_path)
-    assert rc == 0, output
-    assert "ok (imported)  rpds.rpds" in output
-    assert "1 module(s), 0 finding(s)" in output
+    assert_check_passes(rpds_build, tmp_path, module="rpds.rpds")
 
 
 def test_rpds_works_under_qemu(rpds_build, tmp_path):
@@ -197,17 +185,8 @@ def test_oe_core_config_names_module_for_rust_target(mips64_oe_core_build):
 
 
 def test_pyrust_check_catches_the_regression(mips64_oe_core_build, tmp_path):
-    rc, output = pyrust_check(mips64_oe_core_build, tmp_path)
-    assert rc == 1, output
-    findings = [line for line in output.splitlines() if line.startswith("FINDING ")]
-    suffix = [line for line in findings if line.endswith("[pyrust-ext-suffix]")]
-    assert len(suffix) == 1, output
-    assert "'.cpython-311-mips64-linux-gnuabi64.so'" in suffix[0]
-    assert "expected '.cpython-311-mips64el-linux-gnuabi64.so'" in suffix[0]
-    failed = [line for line in findings if line.endswith("[pyrust-import]")]
-    assert len(failed) == 1, output
-    assert "ModuleNotFoundError" in failed[0] and "pyrust_example.pyrust_example" in failed[0], failed[0]
-    assert "FAIL" in output and "2 finding(s)" in output
+    assert_wrong_suffix_caught(mips64_oe_core_build, tmp_path, got=".cpython-311-mips64-linux-gnuabi64.so",
+                               expected=".cpython-311-mips64el-linux-gnuabi64.so")
 
 
 # ---- image level: pyrust_image.bbclass's check on an assembled root filesystem ----------

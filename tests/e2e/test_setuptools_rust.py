@@ -45,7 +45,9 @@ from crossbuild import (
     TARGETS,
     Built,
     CrossTarget,
-    call_example,
+    assert_check_passes,
+    assert_example_works,
+    assert_wrong_suffix_caught,
     cargo_target_dir,
     class_environment,
     copy_crate,
@@ -55,8 +57,6 @@ from crossbuild import (
     oe_variables,
     one_wheel,
     prepare_target,
-    probe_mismatches,
-    pyrust_check,
     rust_environment,
     timed_build,
 )
@@ -253,19 +253,11 @@ def test_class_build_named_for_target(class_build):
 
 
 def test_class_build_passes_pyrust_check(class_build, tmp_path):
-    _, built = class_build
-    rc, output = pyrust_check(built, tmp_path)
-    assert rc == 0, output
-    assert "ok (imported)  pyrust_example.pyrust_example" in output
-    assert "1 module(s), 0 finding(s)" in output
+    assert_check_passes(class_build[1], tmp_path)
 
 
 def test_class_build_calls_under_qemu(class_build, tmp_path):
-    entry, built = class_build
-    total, probe, path = call_example(built, tmp_path)
-    assert total == 5
-    assert probe_mismatches(entry, probe) == {}, probe
-    assert path.endswith(entry.ext_suffix)
+    assert_example_works(*class_build, tmp_path)
 
 
 # ---- without SETUPTOOLS_EXT_SUFFIX: the build machine's suffix, caught --------------------
@@ -279,16 +271,7 @@ def test_without_ext_suffix_module_gets_build_machine_suffix(no_suffix_build):
 
 def test_pyrust_check_catches_missing_ext_suffix(no_suffix_build, tmp_path):
     entry, built = no_suffix_build
-    rc, output = pyrust_check(built, tmp_path)
-    assert rc == 1, output
-    findings = [line for line in output.splitlines() if line.startswith("FINDING ")]
-    suffix = [line for line in findings if line.endswith("[pyrust-ext-suffix]")]
-    assert len(suffix) == 1, output
-    assert f"'{HOST_EXT_SUFFIX}'" in suffix[0] and f"expected '{entry.ext_suffix}'" in suffix[0], suffix[0]
-    failed = [line for line in findings if line.endswith("[pyrust-import]")]
-    assert len(failed) == 1, output
-    assert "ModuleNotFoundError" in failed[0] and "pyrust_example.pyrust_example" in failed[0], failed[0]
-    assert "FAIL" in output and "2 finding(s)" in output
+    assert_wrong_suffix_caught(built, tmp_path, got=HOST_EXT_SUFFIX, expected=entry.ext_suffix)
 
 
 # ---- oe-core's exports alone: the target's sysconfigdata names it -------------------------
@@ -301,6 +284,4 @@ def test_oe_core_exports_name_module_from_target_sysconfigdata(oe_core_build, tm
     assert "SETUPTOOLS_EXT_SUFFIX" not in built.env and "ext_suffix=" not in Path(built.env["PYO3_CONFIG_FILE"]).read_text()
     print(f"\n[finding] {built.label}: setuptools-rust named the module {built.modules()}")
     assert built.modules() == [f"pyrust_example/pyrust_example{entry.ext_suffix}"]
-    rc, output = pyrust_check(built, tmp_path)
-    assert rc == 0, output
-    assert "ok (imported)  pyrust_example.pyrust_example" in output
+    assert_check_passes(built, tmp_path)
