@@ -239,18 +239,23 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
     The modules are imported from a scratch copy in a temporary directory with an
     empty working directory and no bytecode writes: the checked tree is never written.
     """
+    # One fault, one finding: a module for another machine, byte order or float ABI
+    # cannot load on the target, and the loader says so misleadingly ("No such file or
+    # directory" about the scratch copy), so it is not tried.
+    foreign = [m.name for m in modules if not m.header_ok]
+    outcome = _import_on_target([m for m in modules if m.header_ok], target, sysroot, python, timeout, shown or {},
+                                extra_paths)
+    if not foreign:
+        return outcome
+    note = f"not imported (ELF header for another target, see {QA_ELF}): {', '.join(foreign)}"
+    return dataclasses.replace(outcome, notes=(note, *outcome.notes))
+
+
+def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path | None, python: str, timeout: float,
+                      shown: dict[str, str], extra_paths: Iterable[str]) -> ImportOutcome:
+    """:func:`import_check` for modules whose headers fit the target."""
     from pyrust import qemurun  # standard library only; kept local so static use stays light
 
-    shown = shown or {}
-    foreign = [m.name for m in modules if not m.header_ok]
-    modules = [m for m in modules if m.header_ok]
-    if foreign:
-        # One fault, one finding: a module for another machine, byte order or float ABI
-        # cannot load on the target, and the loader says so misleadingly ("No such file
-        # or directory" about the scratch copy), so it is not tried.
-        note = f"not imported (ELF header for another target, see {QA_ELF}): {', '.join(foreign)}"
-        outcome = import_check(modules, target, sysroot, python, timeout, shown, extra_paths)
-        return dataclasses.replace(outcome, notes=(note, *outcome.notes))
     if not modules:
         return ImportOutcome((), ("no extension modules to import",), ())
     if sysroot is None:
