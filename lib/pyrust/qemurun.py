@@ -29,7 +29,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import signal as _signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from typing import NamedTuple
 
 from pyrust.elfinfo import ElfInfo, NotElfError
 from pyrust.elfinfo import read_elf as _read_elf
+from pyrust.procgroup import kill_group
 
 
 class TargetRunError(RuntimeError):
@@ -249,15 +249,15 @@ def run_target_python(
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         out, err = proc.communicate()
     except BaseException:
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         proc.wait()
         raise
     finally:
         # Whatever the interpreter left running in its session goes too.
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
     elapsed = time.monotonic() - t0
     stdout = out.decode("utf-8", "replace")
     stderr = err.decode("utf-8", "replace")
@@ -267,8 +267,3 @@ def run_target_python(
     return Result(rc, -rc if rc < 0 else None, stdout, stderr, timed_out, tuple(argv), elapsed)
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, _signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

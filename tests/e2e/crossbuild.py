@@ -20,7 +20,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ import pytest
 from pyrust.bbenv import parse_bitbake_env
 from pyrust.check import find_interpreter
 from pyrust.machines import machine_vars
+from pyrust.procgroup import run_in_session
 from pyrust.qemurun import Result, run_target_python
 from pyrust.resolve import resolve_abi
 from pyrust.standalone import default_linker, has_prebuilt_std
@@ -127,17 +127,7 @@ def run_logged(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: floa
     Returns the exit status; raises subprocess.TimeoutExpired (after the kill) on timeout.
     """
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            return proc.wait(timeout=timeout)
-        except BaseException:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            raise
+        return run_in_session(argv, out, env=env, cwd=cwd, timeout=timeout)
 
 
 def tail(log: Path, lines: int = 40) -> str:
