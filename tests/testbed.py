@@ -6,6 +6,7 @@ Outside CI a test whose tool is missing is skipped with the reason; under CI
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -20,6 +21,17 @@ def cache_dir() -> Path:
     """The test bed cache: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust`` (outside the clone)."""
     env = os.environ.get("PYRUST_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
+
+
+def tree_digest(root: Path) -> str:
+    """SHA-256 over every path below ``root`` (relative), its mode, and its bytes or link
+    target: equal before and after a check means the check left the tree as it was."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        h.update(f"{p.relative_to(root)}\0{st.st_mode:o}\0".encode())
+        h.update(os.readlink(p).encode() if p.is_symlink() else p.read_bytes() if p.is_file() else b"")
+    return h.hexdigest()
 
 
 def missing(reason: str) -> None:

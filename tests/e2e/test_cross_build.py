@@ -57,7 +57,7 @@ from crossbuild import (
     rust_environment,
 )
 from pyrust.resolve import resolve_abi
-from testbed import cache_dir, missing
+from testbed import cache_dir, missing, tree_digest
 
 pytestmark = pytest.mark.e2e
 
@@ -195,7 +195,6 @@ def test_pyrust_check_catches_the_regression(mips64_oe_core_build, tmp_path):
 def test_image_check_on_assembled_rootfs(rpds_build, tmp_path):
     """A rootfs from Debian's armhf python3 plus the rpds-py wheel and a wrongly named copy
     of its module: one interpreter run imports them all and names the broken one."""
-    import hashlib
     import shutil
 
     from pyrust.check import QA_EXT_SUFFIX, QA_IMPORT, check_rootfs
@@ -210,7 +209,7 @@ def test_image_check_on_assembled_rootfs(rpds_build, tmp_path):
     broken.mkdir()
     (broken / "__init__.py").write_text("")
     shutil.copy2(module, broken / "rpds.cpython-311-armv7l-linux-gnueabihf.so")  # the original report's name
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file())).hexdigest()
+    digest = tree_digest(site)
 
     report = check_rootfs(rootfs, rpds_build.target, timeout=300)
 
@@ -220,4 +219,4 @@ def test_image_check_on_assembled_rootfs(rpds_build, tmp_path):
     assert (QA_EXT_SUFFIX, "rpds.cpython-311-armv7l-linux-gnueabihf.so") in by_qa
     assert any(f.qa == QA_IMPORT and "broken.rpds" in f.message and "ModuleNotFoundError" in f.message for f in report.findings)
     assert len(report.findings) == 2
-    assert hashlib.sha256(b"".join(p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file())).hexdigest() == digest
+    assert tree_digest(site) == digest

@@ -9,7 +9,6 @@ tests further down cover the ELF ABI faults of other targets statically.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -40,28 +39,17 @@ from pyrust.pyabi import PythonABI, python_abi
 from pyrust.qemurun import run_target_python
 from pyrust.resolve import resolve_abi
 from pyrust.target import Target, target_from_vars
-from testbed import REPO, require_tool
+from testbed import REPO, require_tool, tree_digest
 
 pytestmark = pytest.mark.e2e
 
 TUNES = json.loads((REPO / "tests" / "data" / "oe_tunes.json").read_text())["tunes"]
-MODULE = "void *PyInit_NAME(void) { return 0; }\n"
 
 
-def cross_so(tmp: Path, gcc: str, flags: list[str], dest: Path, name: str) -> Path:
-    compiler = require_tool(gcc)
-    src = tmp / f"{name}.c"
-    src.write_text(MODULE.replace("NAME", name))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([compiler, *flags, "-shared", "-fPIC", "-nostdlib", "-o", str(dest), str(src)], check=True)
-    return dest
-
-
-def digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p).encode() + (p.read_bytes() if p.is_file() else b""))
-    return h.hexdigest()
+def cross_so(gcc: str, flags: list[str], dest: Path, name: str) -> Path:
+    """A working extension module ``PyInit_<name>`` built by cross ``gcc`` with ``flags`` at ``dest``."""
+    require_tool(gcc)
+    return build_module("working", name, dest, Compiler(gcc, tuple(flags)))
 
 
 # (target variables, compiler, flags, what the finding must say)
@@ -85,18 +73,18 @@ def test_elf_fault_is_named(fault, tmp_path):
     target = target_from_vars(values)
     abi = python_abi(target, "3.14")
     tree = tmp_path / "D"
-    cross_so(tmp_path, gcc, flags, tree / "usr/lib/python3.14/site-packages" / f"mod{abi.ext_suffix}", "mod")
-    before = digest(tree)
+    cross_so(gcc, flags, tree / "usr/lib/python3.14/site-packages" / f"mod{abi.ext_suffix}", "mod")
+    before = tree_digest(tree)
     _modules, findings = static_check(tree, target, abi, shown_root="${D}")
     assert [f.qa for f in findings] == [QA_ELF]
     assert expected in findings[0].message
-    assert digest(tree) == before
+    assert tree_digest(tree) == before
 
 
 def test_right_module_gives_no_finding(tmp_path):
     target = target_from_vars(machine_vars("qemuarm"))
     abi = python_abi(target, "3.14")
-    cross_so(tmp_path, "arm-linux-gnueabihf-gcc", [], tmp_path / "site-packages" / f"ok{abi.ext_suffix}", "ok")
+    cross_so("arm-linux-gnueabihf-gcc", [], tmp_path / "site-packages" / f"ok{abi.ext_suffix}", "ok")
     modules, findings = static_check(tmp_path, target, abi)
     assert findings == [] and [m.name for m in modules] == ["ok"]
 
@@ -107,7 +95,7 @@ def test_missing_or_wrong_qemu_is_a_finding(qemu, expected, tmp_path, sysroot_of
     sysroot = sysroot_of("armhf")
     target = dataclasses.replace(target_from_vars(machine_vars("qemuarm")), qemu_binary=qemu)
     abi = python_abi(target, "3.11")
-    cross_so(tmp_path, "arm-linux-gnueabihf-gcc", [], tmp_path / "site-packages" / f"mod{abi.ext_suffix}", "mod")
+    cross_so("arm-linux-gnueabihf-gcc", [], tmp_path / "site-packages" / f"mod{abi.ext_suffix}", "mod")
     modules, _ = static_check(tmp_path, target, abi)
     outcome = import_check(modules, target, sysroot, "/usr/bin/python3.11", timeout=60)
     assert [f.qa for f in outcome.findings] == [QA_IMPORT]
@@ -196,16 +184,6 @@ MATRIX = {
 }
 # The extension modules that must import (the clean .so cases).
 CLEAN = tuple(name for name, case in MATRIX.items() if case.tried and not case.expected)
-
-
-def tree_digest(root: Path) -> str:
-    """SHA-256 over every path below ``root`` (relative), its mode, and its bytes or link target."""
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        st = p.lstat()
-        h.update(f"{p.relative_to(root)}\0{st.st_mode:o}\0".encode())
-        h.update(os.readlink(p).encode() if p.is_symlink() else p.read_bytes() if p.is_file() else b"")
-    return h.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,6 @@ interpreter natively (the same code path that uses qemu-user for foreign targets
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import sysconfig
@@ -18,7 +17,7 @@ from pyrust.check import QA_ELF, QA_EXT_SUFFIX, QA_IMPORT, import_check, static_
 from pyrust.machines import machine_vars
 from pyrust.pyabi import python_abi
 from pyrust.target import target_from_vars
-from testbed import require_tool
+from testbed import require_tool, tree_digest
 
 pytestmark = pytest.mark.unit
 
@@ -64,15 +63,6 @@ def host_abi(host_target):
     abi = python_abi(host_target, HOST_VERSION)
     assert abi.ext_suffix == HOST_EXT_SUFFIX  # the table agrees with the interpreter running this test
     return abi
-
-
-def tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        h.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def test_static_names_and_headers(tmp_path, host_target, host_abi):
