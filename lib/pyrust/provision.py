@@ -4,8 +4,15 @@ Nothing is installed: the packages of one Debian architecture are fetched with
 ``apt-get download`` (versions pinned from ``apt-cache policy``), unpacked with
 ``dpkg -x`` into a private directory and renamed, complete, into::
 
-    $PYRUST_CACHE/sysroots/debian-<arch>-python3.11-<version>/   (usr/bin/python3.11, lib/...)
-    $PYRUST_CACHE/debs/                                          (the downloaded .deb files)
+    $PYRUST_CACHE/sysroots/debian-<arch>-python<X.Y><flags>-<version>/   (usr/bin/python<X.Y><flags>, lib/...)
+    $PYRUST_CACHE/debs/                                                  (the downloaded .deb files)
+    $PYRUST_CACHE/apt/<suite>-<arch>/                                    (private apt lists, sid only)
+
+Which Debian suite and packages give each CPython version is one table,
+:data:`DEBIAN_PYTHONS`: bookworm's python3.11 comes through the host's own apt sources
+(``dpkg --add-architecture``); sid's python3.13, 3.14 and 3.15 (and their ``-dbg``
+builds, ABI flags "d") through a private apt configuration under the cache (its own
+sources list, package lists and an empty dpkg status), so the host's apt never sees sid.
 
 ``$PYRUST_CACHE`` defaults to ``~/.cache/meta-pyrust``. Running it again finds the
 sysroot and returns at once; an interrupted run leaves nothing that a later run would
@@ -15,6 +22,8 @@ end-to-end tests before anything else is installed).
 Command line (progress goes to stderr, one sysroot path per architecture to stdout)::
 
     python3 -m pyrust.provision armhf arm64 s390x
+    python3 -m pyrust.provision --python 3.14 armhf            # Debian sid's python3.14
+    python3 -m pyrust.provision --python 3.14 --abiflags d armhf   # its debug build (python3.14d)
     python3 -m pyrust.provision --cache /tmp/c --find armhf    # look up only, no apt
     python3 -m pyrust.provision --arch-of qemu-ppc64le         # -> ppc64el
 
@@ -22,6 +31,8 @@ Facts this relies on (measured, docs in /work/shared/TESTBED.md): Debian bookwor
 ``python3.11`` 3.11.2 exists for armhf, armel, arm64, i386, mips64el, mipsel, ppc64el,
 s390x; ``libc6`` of mips64el and ppc64el ships ``/lib64/ld*.so*`` as absolute symlinks,
 which qemu's ``-L`` prefix cannot follow, so they are rewritten as relative links.
+sid is merged-/usr (files only under ``usr/``): the sysroot gets ``lib -> usr/lib`` so
+the loader path in the ELF header (``/lib/ld-linux-armhf.so.3``) resolves.
 """
 
 from __future__ import annotations
@@ -43,20 +54,64 @@ from typing import Callable, NamedTuple
 from pyrust import tables
 from pyrust.errors import InputError
 
-PYTHON_VERSION = "3.11"
+PYTHON_VERSION = "3.11"  # the default: Debian bookworm's python3
 
-#: Packages unpacked into every sysroot: enough to start python3.11, read sysconfig and
-#: import a C extension (libpython3.11-stdlib brings the rest of the pure-Python stdlib
-#: and its C modules; their further libraries such as libffi8 or libssl3 are left out).
-PACKAGES: tuple[str, ...] = (
-    "python3.11-minimal",
-    "libpython3.11-minimal",
-    "libpython3.11-stdlib",
-    "libc6",
-    "zlib1g",
-    "libexpat1",
-    "libgcc-s1",
-)
+
+class DebianPython(NamedTuple):
+    """One row of :data:`DEBIAN_PYTHONS`: where Debian ships a CPython version and what to unpack."""
+
+    suite: str  # "bookworm": the host's own apt sources; anything else: a private apt configuration
+    packages: tuple[str, ...]  # the release build's sysroot
+    debug_packages: tuple[str, ...]  # the --with-pydebug build's (ABI flags "d": usr/bin/python<X.Y>d)
+    source: str  # where the facts come from
+
+
+_RUNTIME = ("libc6", "zlib1g", "libexpat1", "libgcc-s1")
+
+#: CPython version -> Debian's packages of it, one row per version. Enough to start the
+#: interpreter, read sysconfig and import a C extension: ``python3.X-minimal`` (the
+#: interpreter), ``libpython3.X-minimal`` (sysconfigdata, core stdlib),
+#: ``libpython3.X-stdlib`` (the rest of the pure-Python stdlib and its C modules; their
+#: further libraries such as libffi8 or libssl3 are left out) and the C runtime. The debug
+#: build replaces the interpreter by ``python3.X-dbg`` (``/usr/bin/python3.Xd``) and
+#: ``libpython3.X-dbg`` (libpython3.Xd.so, the ``d`` sysconfigdata and lib-dynload modules).
+#: 3.14 and 3.15's interpreters link libzstd (compression.zstd). Sources: ``apt-cache show``
+#: Depends of each package in bookworm (3.11.2) and sid (3.13.18, 3.14.10, 3.15.2, Dec 2026).
+DEBIAN_PYTHONS: dict[str, DebianPython] = {
+    "3.11": DebianPython(
+        "bookworm",
+        ("python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib", *_RUNTIME),
+        ("python3.11-dbg", "libpython3.11-dbg", "libpython3.11-minimal", "libpython3.11-stdlib", *_RUNTIME),
+        "Debian 12 bookworm, python3.11 3.11.2",
+    ),
+    "3.13": DebianPython(
+        "sid",
+        ("python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib", *_RUNTIME),
+        ("python3.13-dbg", "libpython3.13-dbg", "libpython3.13-minimal", "libpython3.13-stdlib", *_RUNTIME),
+        "Debian sid, python3.13",
+    ),
+    "3.14": DebianPython(
+        "sid",
+        ("python3.14-minimal", "libpython3.14-minimal", "libpython3.14-stdlib", "libzstd1", *_RUNTIME),
+        ("python3.14-dbg", "libpython3.14-dbg", "libpython3.14-minimal", "libpython3.14-stdlib", "libzstd1", *_RUNTIME),
+        "Debian sid, python3.14",
+    ),
+    "3.15": DebianPython(
+        "sid",
+        ("python3.15-minimal", "libpython3.15-minimal", "libpython3.15-stdlib", "libzstd1", *_RUNTIME),
+        ("python3.15-dbg", "libpython3.15-dbg", "libpython3.15-minimal", "libpython3.15-stdlib", "libzstd1", *_RUNTIME),
+        "Debian sid, python3.15",
+    ),
+}
+
+#: Packages of bookworm's python3.11 sysroot (the default), kept for callers of old.
+PACKAGES: tuple[str, ...] = DEBIAN_PYTHONS[PYTHON_VERSION].packages
+
+#: Debian suites reached through a private apt configuration: suite -> the archive URI.
+#: Their Release files are signed with keys in bookworm's debian-archive-keyring
+#: (2023.3+deb12u2 carries the trixie keys that sign sid today).
+PRIVATE_SUITES: dict[str, str] = {"sid": "http://deb.debian.org/debian"}
+ARCHIVE_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 MANIFEST = ".pyrust-sysroot.json"
 
@@ -90,10 +145,16 @@ DEBIAN_ARCHES: dict[str, DebianArch] = {
     "mipsel": DebianArch("mipsel-linux-gnu", "qemu-mipsel", (), "mips", 32, "little"),
     "ppc64el": DebianArch("powerpc64le-linux-gnu", "qemu-ppc64le", (), "powerpc64", 64, "little"),
     "s390x": DebianArch("s390x-linux-gnu", "qemu-s390x", (), "s390x", 64, "big"),
+    # Release architectures of trixie/sid only (no bookworm python3.11 for them).
+    "riscv64": DebianArch("riscv64-linux-gnu", "qemu-riscv64", (), "riscv64", 64, "little"),
+    "loong64": DebianArch("loongarch64-linux-gnu", "qemu-loongarch64", (), "loongarch64", 64, "little"),
 }
 
 #: The architectures the test bed provisions (amd64 is the host: no qemu needed).
 TARGET_ARCHES: tuple[str, ...] = ("armhf", "armel", "arm64", "i386", "mips64el", "mipsel", "ppc64el", "s390x")
+
+#: The architectures sid builds python3.13 to 3.15 for (its InRelease ``Architectures``, Dec 2026).
+SID_ARCHES: tuple[str, ...] = ("armhf", "arm64", "i386", "ppc64el", "s390x", "riscv64", "loong64")
 
 _ARM_FLOAT = {"hard": "armhf", "soft": "armel", "softfp": "armel"}
 
@@ -170,21 +231,48 @@ def _safe(version: str) -> str:
     return version.replace(":", "%3a")
 
 
-def sysroot_name(arch: str, python_version: str) -> str:
-    """``debian-<arch>-python3.11-<Debian version of python3.11-minimal>``."""
-    return f"debian-{arch}-python{PYTHON_VERSION}-{_safe(python_version)}"
+def debian_python(python: str = PYTHON_VERSION, abiflags: str = "") -> DebianPython:
+    """The :data:`DEBIAN_PYTHONS` row of ``python`` ("3.14"), checking ``abiflags`` ("" or "d").
+
+    Raises:
+        InputError: a version Debian's archive (as reached here) has no row for, or ABI
+            flags other than "" and "d" (Debian builds no free-threaded python3.X).
+    """
+    if python not in DEBIAN_PYTHONS:
+        raise InputError("--python", python, f"one of {', '.join(DEBIAN_PYTHONS)} (the CPython versions Debian ships)")
+    if abiflags not in ("", "d"):
+        raise InputError("--abiflags", abiflags, "'' or 'd' (Debian's python3.X-dbg); Debian ships no free-threaded build")
+    return DEBIAN_PYTHONS[python]
 
 
-def find_sysroot(arch: str, cache_dir: Path | None = None) -> Path | None:
-    """The newest complete cached sysroot of ``arch``, without asking apt; None if there is none.
+def interpreter_name(python: str = PYTHON_VERSION, abiflags: str = "") -> str:
+    """``python3.14`` or ``python3.14d``: the interpreter's file name in ``usr/bin``."""
+    return f"python{python}{abiflags}"
+
+
+def sysroot_name(arch: str, python_version: str, python: str = PYTHON_VERSION, abiflags: str = "") -> str:
+    """``debian-<arch>-python<X.Y><flags>-<Debian version of the interpreter package>``."""
+    return f"debian-{arch}-{interpreter_name(python, abiflags)}-{_safe(python_version)}"
+
+
+def find_sysroot(arch: str, cache_dir: Path | None = None, python: str = PYTHON_VERSION, abiflags: str = "") -> Path | None:
+    """The newest complete cached sysroot of ``arch`` and ``python``, without asking apt; None if there is none.
+
+    Args:
+        arch: a Debian architecture ("armhf").
+        cache_dir: cache root (None: :func:`default_cache_dir`).
+        python: "3.11" (bookworm) or "3.13", "3.14", "3.15" (sid).
+        abiflags: "" or "d" (the debug build).
 
     Example:
-        >>> find_sysroot("armhf")   # doctest: +SKIP
-        PosixPath('/root/.cache/meta-pyrust/sysroots/debian-armhf-python3.11-3.11.2-6+deb12u8')
+        >>> find_sysroot("armhf", python="3.14")   # doctest: +SKIP
+        PosixPath('/root/.cache/meta-pyrust/sysroots/debian-armhf-python3.14-3.14.10-1')
     """
     _check_arch(arch)
+    debian_python(python, abiflags)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    found = [p for p in (root / "sysroots").glob(f"debian-{arch}-python{PYTHON_VERSION}-*") if (p / MANIFEST).is_file()]
+    pattern = f"debian-{arch}-{interpreter_name(python, abiflags)}-*"
+    found = [p for p in (root / "sysroots").glob(pattern) if (p / MANIFEST).is_file()]
     if not found:
         return None
     return max(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
@@ -257,7 +345,7 @@ def _enable_arch(arch: str, progress: Progress) -> None:
     _run(["dpkg", "--add-architecture", arch], arch, "dpkg --add-architecture", lock_retries=60)
 
 
-def _apt_opts(root: Path) -> list[str]:
+def _apt_opts(root: Path, name: str = "") -> list[str]:
     """Options giving apt a binary package cache of its own (``root`` is unused: see below).
 
     Docker's Debian images set ``Dir::Cache::pkgcache ""`` (docker-clean), so every apt
@@ -275,13 +363,54 @@ def _apt_opts(root: Path) -> list[str]:
             return []
     except OSError:
         return []
-    return ["-o", f"Dir::Cache::pkgcache={d / 'pkgcache.bin'}", "-o", "Dir::Cache::srcpkgcache="]
+    cache = d / (f"pkgcache-{name}.bin" if name else "pkgcache.bin")  # one per private configuration
+    return ["-o", f"Dir::Cache::pkgcache={cache}", "-o", "Dir::Cache::srcpkgcache="]
 
 
-def _candidates(arch: str, packages: Iterable[str], root: Path) -> dict[str, str]:
+def _private_apt(suite: str, arch: str, root: Path) -> list[str]:
+    """apt options for a private configuration of ``suite`` for ``arch`` under ``<root>/apt``.
+
+    Its own sources list (only ``suite``, signed by :data:`ARCHIVE_KEYRING`), package
+    lists, cache and an empty dpkg status, with ``arch`` as apt's only architecture: the
+    host's apt configuration, lists and installed packages are neither read nor changed,
+    and ``dpkg --add-architecture`` is not needed. One directory per architecture, since
+    ``apt-get update`` drops the lists of architectures it was not told about.
+    """
+    base = root / "apt" / f"{suite}-{arch}"
+    for sub in ("lists/partial", "cache/archives/partial"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    sources = base / "sources.list"
+    line = f"deb [signed-by={ARCHIVE_KEYRING}] {PRIVATE_SUITES[suite]} {suite} main\n"
+    if not sources.is_file() or sources.read_text() != line:
+        sources.write_text(line)
+    status = base / "status"
+    if not status.is_file():
+        status.write_text("")
+    return [
+        "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/nonexistent",
+        "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}",
+        "-o", f"Dir::State::status={status}", "-o", f"APT::Architecture={arch}", "-o", f"APT::Architectures::={arch}",
+        "-o", "Acquire::Languages=none", "-o", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false",
+        "-o", "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false",
+        "-o", "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false",
+    ]
+
+
+def _private_update(suite: str, arch: str, opts: list[str], progress: Progress) -> None:
+    """``apt-get update`` of a private configuration (any user: the lists are ours)."""
+    t0 = time.monotonic()
+    progress(f"provision {arch}: apt-get update of the private {suite} lists ...")
+    cmd = ["apt-get", *opts, "update", "-q"]
+    if _is_root():
+        cmd += ["-o", "APT::Sandbox::User=root"]
+    _run(cmd, arch, f"apt-get update ({suite})", lock_retries=60)
+    progress(f"provision {arch}: apt-get update ({suite}) done in {time.monotonic() - t0:.1f} s")
+
+
+def _candidates(arch: str, packages: Iterable[str], opts: list[str]) -> dict[str, str]:
     """``apt-cache policy`` candidate version of each ``PKG:ARCH`` (missing ones left out)."""
     out = subprocess.run(
-        ["apt-cache", *_apt_opts(root), "policy", *(f"{p}:{arch}" for p in packages)],
+        ["apt-cache", *opts, "policy", *(f"{p}:{arch}" for p in packages)],
         capture_output=True,
         text=True,
         env=dict(os.environ, LC_ALL="C.UTF-8"),
@@ -298,10 +427,10 @@ def _candidates(arch: str, packages: Iterable[str], root: Path) -> dict[str, str
     return found
 
 
-def _sha256s(arch: str, versions: dict[str, str], root: Path) -> dict[str, str]:
+def _sha256s(arch: str, versions: dict[str, str], opts: list[str]) -> dict[str, str]:
     """SHA256 of each ``PKG:ARCH=VERSION`` from apt's index (one ``apt-cache show`` call)."""
     out = subprocess.run(
-        ["apt-cache", *_apt_opts(root), "show", *(f"{p}:{arch}={v}" for p, v in versions.items())],
+        ["apt-cache", *opts, "show", *(f"{p}:{arch}={v}" for p, v in versions.items())],
         capture_output=True,
         text=True,
         env=dict(os.environ, LC_ALL="C.UTF-8"),
@@ -328,7 +457,7 @@ def _deb_path(debs: Path, arch: str, pkg: str, version: str) -> Path:
     return debs / f"{pkg}_{_safe(version)}_{arch}.deb"
 
 
-def _download(arch: str, versions: dict[str, str], root: Path, progress: Progress) -> list[Path]:
+def _download(arch: str, versions: dict[str, str], root: Path, progress: Progress, opts: list[str]) -> list[Path]:
     """The ``.deb`` of each package in the cache; missing ones fetched by one ``apt-get download``.
 
     A cached file counts only if its SHA256 matches apt's index (a half-written or stale
@@ -336,7 +465,7 @@ def _download(arch: str, versions: dict[str, str], root: Path, progress: Progres
     package list (seconds each with several architectures enabled).
     """
     debs = root / "debs"
-    want = _sha256s(arch, versions, root)
+    want = _sha256s(arch, versions, opts)
     todo = {}
     for pkg, version in versions.items():
         dest = _deb_path(debs, arch, pkg, version)
@@ -350,7 +479,7 @@ def _download(arch: str, versions: dict[str, str], root: Path, progress: Progres
         progress(f"provision {arch}: apt-get download {' '.join(todo)} ...")
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=debs))
         try:
-            cmd = ["apt-get", *_apt_opts(root), "download", "-q"]
+            cmd = ["apt-get", *opts, "download", "-q"]
             if _is_root():
                 # apt drops to user _apt for downloads, which cannot write a root-owned directory.
                 cmd += ["-o", "APT::Sandbox::User=root"]
@@ -409,17 +538,28 @@ def _merged_usr_links(sysroot: Path) -> list[str]:
     return made
 
 
-def _check_sysroot(arch: str, sysroot: Path) -> None:
+def _python3_link(sysroot: Path, name: str) -> bool:
+    """Add ``usr/bin/python3 -> <name>`` when absent (what python3-minimal would ship), so a
+    check that runs the target's ``/usr/bin/python3`` runs this sysroot's one interpreter
+    (in a debug sysroot: ``python3.Xd``)."""
+    link = sysroot / "usr" / "bin" / "python3"
+    if link.exists() or link.is_symlink():
+        return False
+    link.symlink_to(name)
+    return True
+
+
+def _check_sysroot(arch: str, sysroot: Path, name: str = f"python{PYTHON_VERSION}") -> None:
     """The interpreter exists, is an ELF of ``arch`` and its loader resolves inside the sysroot."""
     from pyrust.qemurun import read_elf
 
     facts = DEBIAN_ARCHES[arch]
-    python = sysroot / "usr" / "bin" / f"python{PYTHON_VERSION}"
+    python = sysroot / "usr" / "bin" / name
     if not python.is_file():
-        raise ProvisionError(f"provision {arch}: the unpacked packages have no usr/bin/python{PYTHON_VERSION}")
+        raise ProvisionError(f"provision {arch}: the unpacked packages have no usr/bin/{name}")
     elf = read_elf(python)
     if elf is None or (elf.machine, elf.elfclass, elf.endian) != (facts.elf_machine, facts.elfclass, facts.endian):
-        raise ProvisionError(f"provision {arch}: usr/bin/python{PYTHON_VERSION} is not an {arch} ELF executable ({elf})")
+        raise ProvisionError(f"provision {arch}: usr/bin/{name} is not an {arch} ELF executable ({elf})")
     if elf.interpreter and not (sysroot / elf.interpreter.lstrip("/")).exists():
         raise ProvisionError(f"provision {arch}: the dynamic loader {elf.interpreter} does not resolve inside the sysroot")
 
@@ -442,31 +582,42 @@ def clean_stale(sysroots: Path) -> None:
 # the entry point
 
 
-def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, progress: Progress = print) -> Path:
-    """Fetch and unpack Debian's python3.11 for ``debian_arch`` into the cache; return the sysroot.
+def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, progress: Progress = print,
+                            python: str = PYTHON_VERSION, abiflags: str = "") -> Path:
+    """Fetch and unpack Debian's python3.X for ``debian_arch`` into the cache; return the sysroot.
 
     Args:
         debian_arch: a key of :data:`DEBIAN_ARCHES`: ``"armhf"``, ``"armel"``, ``"arm64"``,
-            ``"i386"``, ``"mips64el"``, ``"mipsel"``, ``"ppc64el"``, ``"s390x"`` (or ``"amd64"``).
+            ``"i386"``, ``"mips64el"``, ``"mipsel"``, ``"ppc64el"``, ``"s390x"``,
+            ``"riscv64"``, ``"loong64"`` (or ``"amd64"``); not every version exists for
+            every architecture (bookworm has no riscv64 or loong64; sid no armel, mipsel, mips64el).
             Use :func:`debian_arch` to get it from a qemu binary or triplet.
         cache_dir: cache root (``None``: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``).
         progress: called with one human-readable line per step (``print`` by default;
             ``lambda s: None`` to be quiet).
+        python: a key of :data:`DEBIAN_PYTHONS`: "3.11" (bookworm, the default), "3.13",
+            "3.14", "3.15" (sid).
+        abiflags: "" (release build) or "d" (Debian's ``python3.X-dbg``: ``python3.Xd``).
 
     Returns:
-        ``<cache>/sysroots/debian-<arch>-python3.11-<version>``, which contains
-        ``usr/bin/python3.11``, ``usr/lib/python3.11`` and the loader. Run it with
-        ``qemu-<arch> -L <sysroot> <sysroot>/usr/bin/python3.11`` (see :mod:`pyrust.qemurun`).
+        ``<cache>/sysroots/debian-<arch>-python<X.Y><flags>-<version>``, which contains
+        ``usr/bin/python<X.Y><flags>`` (and ``usr/bin/python3`` linking to it),
+        ``usr/lib/python<X.Y>`` and the loader. Run it with ``qemu-<arch> -L <sysroot>
+        <sysroot>/usr/bin/python3`` (see :mod:`pyrust.qemurun`).
 
-    Behaviour: if dpkg already knows the architecture, the versions are pinned from
-    ``apt-cache policy`` and an existing sysroot of that python3.11 version is returned at
+    Behaviour (bookworm): if dpkg already knows the architecture, the versions are pinned from
+    ``apt-cache policy`` and an existing sysroot of that version is returned at
     once; if dpkg does not know it and a sysroot is cached, the newest cached one is returned
     without touching apt; otherwise (as root) ``dpkg --add-architecture`` and ``apt-get
-    update`` run first. Downloads are kept in ``<cache>/debs`` and checked against apt's
-    SHA256. Concurrent runs are safe: the sysroot appears by one atomic rename.
+    update`` run first. sid: a private apt configuration under ``<cache>/apt/sid-<arch>``
+    (:func:`_private_apt`; any user, nothing of the host's apt changes), updated only when
+    it has no lists yet, lacks a package, or a download fails (sid moves on). Downloads
+    are kept in ``<cache>/debs`` and checked against apt's SHA256. Concurrent runs are
+    safe: the sysroot appears by one atomic rename. Seconds: about 10 to 20 for a new
+    sid sysroot (70 to 90 MB more for a debug one), under 1 when cached.
 
     Raises:
-        InputError: ``debian_arch`` is not a supported architecture.
+        InputError: ``debian_arch``, ``python`` or ``abiflags`` is not supported.
         ProvisionError: apt/dpkg missing or failing, not root when apt must be changed,
             package not in the archive for that architecture; the message says what to do.
 
@@ -474,9 +625,15 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         >>> root = provision_debian_python("armhf", progress=lambda s: None)   # doctest: +SKIP
         >>> (root / "usr/bin/python3.11").exists()                             # doctest: +SKIP
         True
+        >>> provision_debian_python("armhf", python="3.14", abiflags="d").name  # doctest: +SKIP
+        'debian-armhf-python3.14d-3.14.10-1'
     """
     arch = debian_arch
     _check_arch(arch)
+    row = debian_python(python, abiflags)
+    packages = row.debug_packages if abiflags else row.packages
+    name = interpreter_name(python, abiflags)
+    main_pkg = packages[0]
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     sysroots, debs = root / "sysroots", root / "debs"
     try:
@@ -486,41 +643,65 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         raise ProvisionError(f"provision {arch}: cannot create the cache {root}: {e.strerror}; set PYRUST_CACHE") from None
     clean_stale(sysroots)
 
-    updated = False
-    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
-        cached = find_sysroot(arch, root)
+    def cached_or(reason: str) -> Path:
+        cached = find_sysroot(arch, root, python, abiflags)
         if cached:
-            progress(f"provision {arch}: using cached {cached} (no apt on this host)")
+            progress(f"provision {arch}: using cached {cached.name} ({reason})")
             return cached
-        raise ProvisionError(f"provision {arch}: needs apt-get and dpkg (a Debian or Ubuntu host)")
-    if arch not in _known_arches():
-        cached = find_sysroot(arch, root)
-        if cached:
-            progress(f"provision {arch}: using cached {cached.name} (dpkg does not know {arch}; not checking for updates)")
-            return cached
-        _enable_arch(arch, progress)
-        _apt_update(arch, progress)
-        updated = True
+        raise ProvisionError(f"provision {arch}: {reason}")
 
-    versions = _candidates(arch, PACKAGES, root)
-    if len(versions) < len(PACKAGES) and not updated:
-        _apt_update(arch, progress)
-        versions = _candidates(arch, PACKAGES, root)
-    missing = [p for p in PACKAGES if p not in versions]
+    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
+        return cached_or("no apt-get/dpkg on this host; provisioning needs a Debian or Ubuntu host")
+    updated = False
+    if row.suite in PRIVATE_SUITES:
+        opts = _private_apt(row.suite, arch, root) + _apt_opts(root, f"{row.suite}-{arch}")
+        if not any((root / "apt" / f"{row.suite}-{arch}" / "lists").glob("*_Packages*")):
+            _private_update(row.suite, arch, opts, progress)
+            updated = True
+
+        def update() -> None:
+            _private_update(row.suite, arch, opts, progress)
+    else:
+        opts = _apt_opts(root)
+        if arch not in _known_arches():
+            cached = find_sysroot(arch, root, python, abiflags)
+            if cached:
+                progress(f"provision {arch}: using cached {cached.name} (dpkg does not know {arch}; not checking for updates)")
+                return cached
+            _enable_arch(arch, progress)
+            _apt_update(arch, progress)
+            updated = True
+
+        def update() -> None:
+            _apt_update(arch, progress)
+
+    versions = _candidates(arch, packages, opts)
+    if len(versions) < len(packages) and not updated:
+        update()
+        updated = True
+        versions = _candidates(arch, packages, opts)
+    missing = [p for p in packages if p not in versions]
     if missing:
         raise ProvisionError(
-            f"provision {arch}: no {', '.join(f'{p}:{arch}' for p in missing)} in the apt sources; "
-            f"this needs a Debian release that builds them for {arch} (bookworm does)"
+            f"provision {arch}: no {', '.join(f'{p}:{arch}' for p in missing)} in Debian {row.suite}; "
+            f"Debian {row.suite} does not build python{python} for {arch}"
         )
 
-    final = sysroots / sysroot_name(arch, versions["python3.11-minimal"])
+    final = sysroots / sysroot_name(arch, versions[main_pkg], python, abiflags)
     if (final / MANIFEST).is_file():
         progress(f"provision {arch}: up to date: {final}")
         return final
 
     t0 = time.monotonic()
-    progress(f"provision {arch}: python3.11 {versions['python3.11-minimal']}, libc6 {versions['libc6']}")
-    files = _download(arch, {p: versions[p] for p in PACKAGES}, root, progress)
+    progress(f"provision {arch}: {name} {versions[main_pkg]} ({row.suite}), libc6 {versions['libc6']}")
+    try:
+        files = _download(arch, {p: versions[p] for p in packages}, root, progress, opts)
+    except ProvisionError:
+        if updated or row.suite not in PRIVATE_SUITES:
+            raise
+        # sid moved on since the lists were fetched: the pinned files left the mirror.
+        update()
+        return provision_debian_python(arch, cache_dir, progress, python, abiflags)
 
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=sysroots))
     try:
@@ -533,12 +714,16 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         made = _merged_usr_links(tmp)
         if made:
             progress(f"provision {arch}: merged-/usr links {', '.join(made)}")
-        _check_sysroot(arch, tmp)
+        _python3_link(tmp, name)
+        _check_sysroot(arch, tmp, name)
         manifest = {
             "debian_arch": arch,
             "multiarch": DEBIAN_ARCHES[arch].multiarch,
-            "python": f"usr/bin/python{PYTHON_VERSION}",
-            "packages": {p: versions[p] for p in PACKAGES},
+            "python": f"usr/bin/{name}",
+            "python_version": python,
+            "abiflags": abiflags,
+            "suite": row.suite,
+            "packages": {p: versions[p] for p in packages},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -556,12 +741,15 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python3 -m pyrust.provision [--cache DIR] [--find] ARCH...``; exit 0/1/2."""
+    """Command line: ``python3 -m pyrust.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``; exit 0/1/2."""
     ap = argparse.ArgumentParser(
         prog="python3 -m pyrust.provision",
-        description="Unpack Debian's python3.11 for Debian architectures into a cache (for qemu-user).",
+        description="Unpack Debian's python3.X for Debian architectures into a cache (for qemu-user).",
     )
-    ap.add_argument("arches", nargs="*", metavar="ARCH", help=f"Debian architectures, or 'all' ({' '.join(TARGET_ARCHES)})")
+    ap.add_argument("arches", nargs="*", metavar="ARCH",
+                    help=f"Debian architectures, or 'all' (3.11: {' '.join(TARGET_ARCHES)}; sid: {' '.join(SID_ARCHES)})")
+    ap.add_argument("--python", default=PYTHON_VERSION, help=f"CPython version: {', '.join(DEBIAN_PYTHONS)} (default {PYTHON_VERSION})")
+    ap.add_argument("--abiflags", default="", help="'' (default) or 'd' for Debian's debug build (python3.Xd)")
     ap.add_argument("--cache", type=Path, default=None, help="cache root (default: $PYRUST_CACHE or ~/.cache/meta-pyrust)")
     ap.add_argument("--find", action="store_true", help="only print cached sysroots, never run apt (exit 1 if one is missing)")
     ap.add_argument("--arch-of", metavar="NAME", help="print the Debian arch of a qemu binary or triplet and exit")
@@ -577,7 +765,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.arch_of:
             print(debian_arch(args.arch_of, args.float_abi))
             return 0
-        arches = list(TARGET_ARCHES) if args.arches == ["all"] else args.arches
+        row = debian_python(args.python, args.abiflags)
+        every = TARGET_ARCHES if row.suite == "bookworm" else SID_ARCHES
+        arches = list(every) if args.arches == ["all"] else args.arches
         if not arches:
             ap.error("give at least one architecture (or 'all')")
         for arch in arches:
@@ -585,14 +775,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = 0
         for arch in arches:
             if args.find:
-                found = find_sysroot(arch, args.cache)
+                found = find_sysroot(arch, args.cache, args.python, args.abiflags)
                 if found is None:
                     progress(f"provision {arch}: no cached sysroot")
                     status = 1
                 else:
                     print(found)
             else:
-                print(provision_debian_python(arch, args.cache, progress), flush=True)
+                print(provision_debian_python(arch, args.cache, progress, args.python, args.abiflags), flush=True)
         return status
     except (InputError, ProvisionError) as e:
         print(f"error: {e}", file=sys.stderr)
