@@ -188,6 +188,62 @@ UNAME_MACHINE: dict[str, str] = {
     "s390x": "s390x",
 }
 
+# 32-bit ARM architecture levels as oe-core names them: the override each
+# meta/conf/machine/include/arm/arch-armv*.inc adds to MACHINEOVERRIDES (and the
+# TUNE_FEATURES entry of the generic tunes), newest first.
+ARM_LEVELS: tuple[str, ...] = ("armv8a", "armv7ve", "armv7a", "armv7r", "armv7m", "armv6", "armv5", "armv4")
+
+# The levels rust_base_triple() names "armv7" (target_is_armv7() in
+# meta/classes-recipe/rust-common.bbclass); every other 32-bit ARM level is "arm".
+ARM_V7_LEVELS: frozenset[str] = frozenset({"armv7a", "armv7r", "armv7m", "armv7ve"})
+
+# gcc -march= value (without +extensions) -> level. Sources: TUNE_CCARGS_MARCH in
+# arm/arch-armv4.inc (armv4; armv4t with thumb), arch-armv5.inc (armv5t; armv5te with
+# dsp), arch-armv6.inc, arch-armv7a.inc (armv7-a), arch-armv7ve.inc, arch-armv7r.inc
+# (armv7-r), arch-armv8a.inc (armv8-a).
+ARM_MARCH_LEVELS: dict[str, str] = {
+    "armv4": "armv4", "armv4t": "armv4",
+    "armv5t": "armv5", "armv5te": "armv5", "armv5tej": "armv5",
+    "armv6": "armv6", "armv6j": "armv6", "armv6k": "armv6", "armv6z": "armv6", "armv6kz": "armv6", "armv6zk": "armv6",
+    "armv7-a": "armv7a", "armv7ve": "armv7ve", "armv7-r": "armv7r", "armv7-m": "armv7m",
+    "armv8-a": "armv8a",
+}
+
+
+class ArmCpu(NamedTuple):
+    """A CPU tune: its gcc -mcpu= value and the architecture level its tune file requires."""
+
+    mcpu: str
+    level: str
+
+
+# CPU TUNE_FEATURES entry (also ARMPKGARCH, the start of TUNE_PKGARCH) -> CPU. These
+# tunes pass -mcpu= instead of -march= and name the level only in MACHINEOVERRIDES.
+# Sources: meta/conf/machine/include/arm/armv*/tune-*.inc (TUNEVALID, TUNE_CCARGS -mcpu=,
+# `require .../arch-armv*.inc`) of the Linux-capable profiles (A, R and classic cores).
+ARM_CPUS: dict[str, ArmCpu] = {
+    "arm920t": ArmCpu("arm920t", "armv4"),
+    "arm9tdmi": ArmCpu("arm9tdmi", "armv4"),
+    "ep9312": ArmCpu("ep9312", "armv4"),
+    "strongarm": ArmCpu("strongarm1100", "armv4"),
+    "arm926ejs": ArmCpu("arm926ej-s", "armv5"),
+    "iwmmxt": ArmCpu("iwmmxt", "armv5"),
+    "xscale": ArmCpu("xscale", "armv5"),
+    "arm1136jfs": ArmCpu("arm1136jf-s", "armv6"),
+    "arm1176jzs": ArmCpu("arm1176jz-s", "armv6"),
+    "cortexa5": ArmCpu("cortex-a5", "armv7a"),
+    "cortexa8": ArmCpu("cortex-a8", "armv7a"),
+    "cortexa9": ArmCpu("cortex-a9", "armv7a"),
+    "cortexa7": ArmCpu("cortex-a7", "armv7ve"),
+    "cortexa15": ArmCpu("cortex-a15", "armv7ve"),
+    "cortexa17": ArmCpu("cortex-a17", "armv7ve"),
+    "cortexr4": ArmCpu("cortex-r4", "armv7r"),
+    "cortexr4f": ArmCpu("cortex-r4f", "armv7r"),
+    "cortexr5": ArmCpu("cortex-r5", "armv7r"),
+    "cortexr7": ArmCpu("cortex-r7", "armv7r"),
+    "cortexr8": ArmCpu("cortex-r8", "armv7r"),
+}
+
 # 32-bit ARM: the kernel's uname -m is the CPU's architecture name from
 # arch/arm/mm/proc-*.S (cpu_arch_name) plus "l" or "b" for the endianness
 # (arch/arm/kernel/setup.c). First TUNE_FEATURES entry found wins, newest first.

@@ -21,7 +21,7 @@ from pyrust.errors import InputError
 # read exactly these from the datastore.
 BITBAKE_VARIABLES: tuple[str, ...] = (
     "TARGET_ARCH", "TARGET_OS", "TARGET_SYS", "TARGET_VENDOR", "HOST_ARCH", "HOST_OS",
-    "TUNE_FEATURES", "TUNE_CCARGS", "TARGET_FPU", "ABIEXTENSION", "TCLIBC",
+    "TUNE_FEATURES", "TUNE_CCARGS", "TUNE_PKGARCH", "TARGET_FPU", "ABIEXTENSION", "TCLIBC",
     "SITEINFO_BITS", "SITEINFO_ENDIANNESS", "RUST_TARGET_SYS", "RUST_HOST_SYS",
     "PYTHON_BASEVERSION", "MACHINEOVERRIDES", "MACHINE_FEATURES", "OLDEST_KERNEL",
     "QEMU_OPTIONS", "QEMU_EXTRAOPTIONS",
@@ -268,16 +268,109 @@ def _bits(arch: str, facts: tables.ArchFacts, variant: str, vars: Mapping[str, s
     return bits
 
 
-def _is_armv7(features: frozenset[str], machineoverrides: str) -> bool:
-    # target_is_armv7() in meta/classes-recipe/rust-common.bbclass.
-    v7 = {"armv7a", "armv7r", "armv7m", "armv7ve"}
-    return bool(v7 & features) or bool(v7 & set(machineoverrides.split(":")))
+# Where the ARM architecture level can be read, in the order they are consulted.
+_ARM_LEVEL_SOURCES = ("MACHINEOVERRIDES", "TUNE_FEATURES", "TUNE_CCARGS", "TUNE_PKGARCH")
 
 
-def _oe_rust_target(arch: str, vendor: str, target_os: str, features: frozenset[str],
-                    machineoverrides: str) -> str:
+def _level_of_ccargs(ccargs: tuple[str, ...]) -> str | None:
+    march = _ccarg_value(ccargs, "-march")
+    if march is not None:
+        return tables.ARM_MARCH_LEVELS.get(march.split("+", 1)[0])
+    mcpu = _ccarg_value(ccargs, "-mcpu")
+    if mcpu is not None:
+        base = mcpu.split("+", 1)[0]
+        return next((cpu.level for cpu in tables.ARM_CPUS.values() if cpu.mcpu == base), None)
+    return None
+
+
+def _level_of_pkgarch(pkgarch: str) -> str | None:
+    # TUNE_PKGARCH = ${ARMPKGARCH}${ARMPKGSFX_THUMB}${ARMPKGSFX_DSP}... (arm/arch-arm.inc):
+    # it starts with the generic tune's level (armv7at2hf-neon) or the CPU (cortexa15t2hf-neon).
+    names = sorted([*tables.ARM_LEVELS, *tables.ARM_CPUS], key=len, reverse=True)
+    name = next((n for n in names if pkgarch.startswith(n)), None)
+    if name is None:
+        return None
+    return tables.ARM_CPUS[name].level if name in tables.ARM_CPUS else name
+
+
+def _level_of_words(words: set[str]) -> str | None:
+    found = [level for level in tables.ARM_LEVELS if level in words]
+    found += [tables.ARM_CPUS[w].level for w in sorted(words) if w in tables.ARM_CPUS]
+    return found[0] if found else None
+
+
+def arm_level(vars: Mapping[str, str], features: frozenset[str], ccargs: tuple[str, ...]) -> str:
+    """The 32-bit ARM architecture level of a tune, from whichever variables tell it.
+
+    oe-core's CPU tunes (tune-cortexa15.inc, tune-arm926ejs.inc) put the level only into
+    MACHINEOVERRIDES ("armv7ve", "armv5"); TUNE_FEATURES then names the CPU, TUNE_CCARGS
+    has ``-mcpu=`` instead of ``-march=``, TUNE_PKGARCH starts with the CPU or level, and
+    RUST_TARGET_SYS starts with "armv7" exactly for the v7 levels. Every source that is
+    given and names a level must name the same one.
+
+    Args:
+        vars: the BitBake variables (MACHINEOVERRIDES, TUNE_PKGARCH, RUST_TARGET_SYS and
+            RUST_HOST_SYS are read here).
+        features: TUNE_FEATURES as a set; ccargs: TUNE_CCARGS split.
+
+    Returns:
+        One of :data:`pyrust.tables.ARM_LEVELS` ("armv7ve"), or "armv7" when only the
+        Rust target tells it (enough for ``uname -m`` and the Rust target).
+
+    Raises:
+        InputError: two sources disagree (naming both), or none tells the level (naming
+            the variables that would).
+
+    Example:
+        >>> arm_level({"TUNE_PKGARCH": "cortexa15t2hf-neon"}, frozenset({"arm", "cortexa15"}),
+        ...           ("-mcpu=cortex-a15",))
+        'armv7ve'
+
+    Sources: :data:`pyrust.tables.ARM_LEVELS`, :data:`~pyrust.tables.ARM_CPUS`,
+    :data:`~pyrust.tables.ARM_MARCH_LEVELS`; target_is_armv7() in rust-common.bbclass.
+    """
+    overrides = set((_get(vars, "MACHINEOVERRIDES") or "").split(":"))
+    pkgarch = _get(vars, "TUNE_PKGARCH") or ""
+    found: list[tuple[str, str, str]] = []  # (variable, value, level)
+    for name, value, level in (
+        ("MACHINEOVERRIDES", _get(vars, "MACHINEOVERRIDES") or "", _level_of_words(overrides)),
+        ("TUNE_FEATURES", " ".join(sorted(features)), _level_of_words(set(features))),
+        ("TUNE_CCARGS", " ".join(ccargs), _level_of_ccargs(ccargs)),
+        ("TUNE_PKGARCH", pkgarch, _level_of_pkgarch(pkgarch) if pkgarch else None),
+    ):
+        if level is not None:
+            found.append((name, value, level))
+    for name, value, level in found[1:]:
+        if level != found[0][2]:
+            first = found[0]
+            raise InputError(name, value, f"the ARM level {first[2]} that {first[0]}={first[1]!r} names, not {level}")
+    rust = ""
+    for name in ("RUST_TARGET_SYS", "RUST_HOST_SYS"):
+        value = _get(vars, name) or ""
+        if value.startswith(("armv7-", "arm-")):
+            rust = name
+            rust_v7 = value.startswith("armv7-")
+            if found and (found[0][2] in tables.ARM_V7_LEVELS) != rust_v7:
+                kind = "armv7-..." if found[0][2] in tables.ARM_V7_LEVELS else "arm-..."
+                raise InputError(name, value, f"{kind} for the ARM level {found[0][2]} that {found[0][0]}={found[0][1]!r} names")
+            break
+    if found:
+        return found[0][2]
+    if rust and rust_v7:
+        return "armv7"
+    given = [n for n in (*_ARM_LEVEL_SOURCES, "RUST_TARGET_SYS") if _get(vars, n)]
+    raise InputError(
+        "MACHINEOVERRIDES", None,
+        "an ARM architecture level (armv5, armv6, armv7a, armv7ve, armv8a...) in MACHINEOVERRIDES, TUNE_FEATURES, "
+        "TUNE_CCARGS (-march=/-mcpu=) or TUNE_PKGARCH, or an armv7 RUST_TARGET_SYS; "
+        + (f"{', '.join(given)} {'names' if len(given) == 1 else 'name'} none" if given else "none of them is set")
+        + " (copy them from `bitbake -e`)",
+    )
+
+
+def _oe_rust_target(arch: str, vendor: str, target_os: str, features: frozenset[str], level: str) -> str:
     """RUST_HOST_SYS as rust_base_triple() in meta/classes-recipe/rust-common.bbclass."""
-    rust_arch = "armv7" if arch == "arm" and _is_armv7(features, machineoverrides) else arch
+    rust_arch = "armv7" if arch == "arm" and (level in tables.ARM_V7_LEVELS or level == "armv7") else arch
     os_ = target_os
     libc = "-gnu"
     if os_ in ("linux-gnueabi", "linux-musleabi"):
@@ -316,12 +409,12 @@ def _check_rust_target(name: str, rust: str, arch: str, libc: str, float_abi: st
 
 
 def _upstream_rust_target(facts: tables.ArchFacts, arch: str, oe_rust: str, libc: str,
-                          variant: str, float_abi: str, features: frozenset[str]) -> str:
+                          variant: str, float_abi: str, level: str) -> str:
     """The rustc built-in target closest to OE's generated one (for standalone builds)."""
     rust_arch = oe_rust.split("-", 1)[0]
     family = facts.cpu_family
     if family == "arm":
-        if rust_arch == "arm" and any(f.startswith("armv5") for f in features):
+        if rust_arch == "arm" and level == "armv5":
             rust_arch = "armv5te"
         abi = "eabihf" if float_abi == "hard" else "eabi"
         return f"{rust_arch}-unknown-linux-{'musl' if libc == 'musl' else 'gnu'}{abi}"
@@ -338,17 +431,13 @@ def _upstream_rust_target(facts: tables.ArchFacts, arch: str, oe_rust: str, libc
     return f"{rust_arch}-unknown-linux-{lib}"
 
 
-def _uname_machine(arch: str, facts: tables.ArchFacts, features: frozenset[str], machineoverrides: str) -> str:
+def _uname_machine(arch: str, facts: tables.ArchFacts, level: str) -> str:
     if facts.cpu_family == "arm":
-        # CPU tunes (tune-cortexa15.inc) name the architecture level in MACHINEOVERRIDES
-        # (e.g. "armv7ve"), generic tunes in TUNE_FEATURES: read both.
-        levels = features | set(machineoverrides.split(":"))
         suffix = "b" if facts.endian == "big" else "l"
         for feature, name in tables.ARM_UNAME_BY_FEATURE:
-            if any(f == feature or f.startswith(feature) for f in levels):
+            if level == feature or level.startswith(feature):
                 return name + suffix
-        raise InputError("TUNE_FEATURES", " ".join(sorted(features)),
-                         "an ARM architecture level (armv5, armv6, armv7a, armv7ve, armv8a...) here or in MACHINEOVERRIDES")
+        return "armv7" + suffix  # level "armv7": only RUST_TARGET_SYS told it
     return tables.UNAME_MACHINE[arch]
 
 
@@ -393,11 +482,13 @@ def target_from_vars(vars: Mapping[str, str]) -> Target:
         vars: BitBake variable name -> value, as ``bitbake -e <recipe>`` prints them.
             Required: TARGET_ARCH, TARGET_OS. Read when present (and checked against each
             other): TARGET_SYS, TARGET_VENDOR, HOST_ARCH, HOST_OS, TUNE_FEATURES,
-            TUNE_CCARGS, TARGET_FPU, ABIEXTENSION, TCLIBC, SITEINFO_BITS,
+            TUNE_CCARGS, TUNE_PKGARCH, TARGET_FPU, ABIEXTENSION, TCLIBC, SITEINFO_BITS,
             SITEINFO_ENDIANNESS, RUST_TARGET_SYS, RUST_HOST_SYS, PYTHON_BASEVERSION,
             MACHINEOVERRIDES, MACHINE_FEATURES, OLDEST_KERNEL, QEMU_OPTIONS,
             QEMU_EXTRAOPTIONS. Float-ABI evidence (TARGET_FPU, TUNE_FEATURES or
-            TUNE_CCARGS) is required for arm, mips, powerpc and riscv.
+            TUNE_CCARGS) is required for arm, mips, powerpc and riscv; 32-bit ARM also
+            needs its architecture level from MACHINEOVERRIDES or, without it, from
+            TUNE_FEATURES, TUNE_CCARGS, TUNE_PKGARCH or RUST_TARGET_SYS (:func:`arm_level`).
 
     Returns:
         A frozen :class:`Target`.
@@ -450,8 +541,8 @@ def target_from_vars(vars: Mapping[str, str]) -> Target:
     bits = _bits(arch, facts, variant, vars)
     float_abi = _float_abi(facts.cpu_family, vars, ccargs, features, abiext)
 
-    machineoverrides = _get(vars, "MACHINEOVERRIDES") or ""
-    computed_rust = _oe_rust_target(arch, vendor, target_os, features, machineoverrides)
+    level = arm_level(vars, features, ccargs) if facts.cpu_family == "arm" else ""
+    computed_rust = _oe_rust_target(arch, vendor, target_os, features, level)
     rust_host = _get(vars, "RUST_HOST_SYS")
     rust_target = _get(vars, "RUST_TARGET_SYS")
     if rust_host and rust_target and rust_host != rust_target:
@@ -476,11 +567,11 @@ def target_from_vars(vars: Mapping[str, str]) -> Target:
         tune_ccargs=ccargs,
         host_sys_triplet=f"{host_arch}-{host_os}",
         rust_target=rust,
-        rust_target_upstream=_upstream_rust_target(facts, arch, rust, libc, variant, float_abi, features),
+        rust_target_upstream=_upstream_rust_target(facts, arch, rust, libc, variant, float_abi, level),
         qemu_binary=qemu_binary,
         qemu_options=qemu_options,
         qemu_usermode=usermode,
-        uname_machine=_uname_machine(arch, facts, features, machineoverrides),
+        uname_machine=_uname_machine(arch, facts, level),
         python_version=python_version,
         elf=_elf(facts, bits, endian, float_abi, variant),
     )
