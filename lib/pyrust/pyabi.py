@@ -10,11 +10,14 @@ import dataclasses
 import re
 
 from pyrust.errors import InputError
+from pyrust.tables import CPYTHON_VERSIONS
 from pyrust.target import Target
 from pyrust.triplet import platform_triplet
 
-# The CPython versions whose configure rules this library mirrors.
-SUPPORTED_VERSIONS: tuple[tuple[int, int], ...] = ((3, 10), (3, 11), (3, 12), (3, 13), (3, 14))
+# The CPython versions whose configure rules this library mirrors: the rows of
+# pyrust.tables.CPYTHON_VERSIONS, oldest first.
+SUPPORTED_VERSIONS: tuple[tuple[int, int], ...] = tuple(sorted(CPYTHON_VERSIONS))
+_RANGE = f"from {SUPPORTED_VERSIONS[0][0]}.{SUPPORTED_VERSIONS[0][1]} to {SUPPORTED_VERSIONS[-1][0]}.{SUPPORTED_VERSIONS[-1][1]}"
 
 # ABIFLAGS a Linux CPython 3.8+ can have, in configure.ac's order: "t" (--disable-gil,
 # 3.13+) is appended before "d" (--with-pydebug), so a free-threaded debug build is "td".
@@ -66,17 +69,18 @@ def parse_version(text: object, variable: str = "PYTHON_BASEVERSION") -> tuple[i
         variable: the input's name for the error message ("--python", ...).
 
     Raises:
-        InputError: not of the form X.Y, or outside 3.10 to 3.14.
+        InputError: not of the form X.Y, or not a row of :data:`pyrust.tables.CPYTHON_VERSIONS`
+            (3.10 to 3.15).
 
     Example:
         >>> parse_version("3.13")
         (3, 13)
     """
     if not isinstance(text, str) or not re.fullmatch(r"[0-9]+\.[0-9]+", text.strip()):
-        raise InputError(variable, text, "a CPython version as X.Y, from 3.10 to 3.14")
+        raise InputError(variable, text, f"a CPython version as X.Y, {_RANGE}")
     major, minor = (int(part) for part in text.strip().split("."))
     if (major, minor) not in SUPPORTED_VERSIONS:
-        raise InputError(variable, text, "a CPython version from 3.10 to 3.14")
+        raise InputError(variable, text, f"a CPython version {_RANGE}")
     return major, minor
 
 
@@ -93,7 +97,8 @@ def check_abiflags(abiflags: object, version: tuple[int, int], variable: str = "
     Source: ABIFLAGS in CPython configure.ac (3.13: ``ABIFLAGS="${ABIFLAGS}t"`` for
     --disable-gil, then ``ABIFLAGS="${ABIFLAGS}d"`` for --with-pydebug).
     """
-    allowed = ["", "d"] + (["t", "td"] if version >= (3, 13) else [])
+    row = CPYTHON_VERSIONS.get(version)
+    allowed = ["", "d"] + (["t", "td"] if row is not None and row.free_threading else [])
     if not isinstance(abiflags, str) or abiflags not in allowed:
         raise InputError(variable, abiflags, "one of " + ", ".join(repr(a) for a in allowed)
                          + f" for Python {version[0]}.{version[1]}")
@@ -112,20 +117,41 @@ def soabi_for(version: tuple[int, int], abiflags: str, triplet: str) -> str:
 
 
 def extension_suffixes_for(ext_suffix: str, abiflags: str) -> tuple[str, ...]:
-    """``importlib.machinery.EXTENSION_SUFFIXES`` for a Linux CPython 3.10 to 3.14.
+    """``importlib.machinery.EXTENSION_SUFFIXES`` of a Linux CPython with this EXT_SUFFIX.
+
+    The version and SOABI_PLATFORM are read from ``ext_suffix`` itself
+    (``.cpython-<XY><flags>-<platform>.so``, as configure.ac forms SOABI), the rules
+    from that version's row of :data:`pyrust.tables.CPYTHON_VERSIONS`.
 
     Source: ``_PyImport_DynLoadFiletab`` in Python/dynload_shlib.c: "." SOABI ".so",
     "." ALT_SOABI ".so" (debug builds only: SOABI without the "d" flag, configure.ac),
-    ".abi3.so", ".so". (Free-threaded builds drop ".abi3.so" only from 3.15, PEP 803.)
+    the version's stable-ABI suffixes (".abi3.so" up to 3.14; 3.15 adds the
+    SOABI_PLATFORM-tagged ones and abi3t, and a free-threaded 3.15 drops abi3: PEP 803),
+    ".so".
+
+    Raises:
+        InputError: ``ext_suffix`` is not of the form above, or its version has no row.
 
     Example:
         >>> extension_suffixes_for(".cpython-314td-x86_64-linux-gnu.so", "td")
         ('.cpython-314td-x86_64-linux-gnu.so', '.cpython-314t-x86_64-linux-gnu.so', '.abi3.so', '.so')
+        >>> extension_suffixes_for(".cpython-315t-aarch64-linux-gnu.so", "t")
+        ('.cpython-315t-aarch64-linux-gnu.so', '.abi3t-aarch64-linux-gnu.so', '.abi3t.so', '.so')
     """
+    match = re.fullmatch(r"\.cpython-(\d)(\d+)([a-z]*)(?:-(.+))?\.so", ext_suffix)
+    row = CPYTHON_VERSIONS.get((int(match.group(1)), int(match.group(2)))) if match else None
+    if match is None or row is None:
+        raise InputError("EXT_SUFFIX", ext_suffix, f"a suffix like .cpython-314-arm-linux-gnueabihf.so of a CPython {_RANGE}")
+    platform = match.group(4) or ""
     suffixes = [ext_suffix]
     if "d" in abiflags:
         suffixes.append(re.sub(r"^(\.cpython-[0-9]+[a-z]*?)d(-|\.)", r"\1\2", ext_suffix))
-    return (*suffixes, ".abi3.so", ".so")
+    stable = row.stable_abi_free_threaded if "t" in abiflags else row.stable_abi
+    for template in stable:
+        if "{platform}" in template and not platform:
+            continue  # no SOABI_PLATFORM: configure leaves the tagged names out
+        suffixes.append(template.format(platform=platform))
+    return (*suffixes, ".so")
 
 
 def platform_tag_for(host_platform: str) -> str:
@@ -146,7 +172,8 @@ def python_abi(target: Target, version: str | None = None, abiflags: str = "") -
 
     Args:
         target: from :func:`pyrust.target.target_from_vars`.
-        version: "3.10" to "3.14"; None means the target's PYTHON_BASEVERSION.
+        version: "3.10" to "3.15" (:data:`pyrust.tables.CPYTHON_VERSIONS`); None means
+            the target's PYTHON_BASEVERSION.
         abiflags: "", "d", "t" (3.13+) or "td".
 
     Returns:

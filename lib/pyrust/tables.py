@@ -269,3 +269,43 @@ RUST_UPSTREAM_ARCH: dict[str, str] = {
     "riscv32": "riscv32gc",
     "riscv64": "riscv64gc",
 }
+
+
+class CPythonVersion(NamedTuple):
+    """What one CPython minor version's own build rules give a Linux target."""
+
+    probe: str  # where configure's PLATFORM_TRIPLET probe lives
+    probe_knows_libc: bool  # the probe tells glibc from musl (<features.h>), else it says "gnu"
+    probe_knows_loongarch: bool  # the probe has a __loongarch__ branch
+    mips_soft_float_names: bool  # the probe names MIPS soft-float (gnusf...), else #error
+    free_threading: bool  # --disable-gil exists (ABIFLAGS "t")
+    stable_abi: tuple[str, ...]  # importlib's stable-ABI suffixes after SOABI (and ALT_SOABI)
+    stable_abi_free_threaded: tuple[str, ...]  # the same for a --disable-gil build
+    source: str
+
+
+# CPython version -> its rules; one row per supported version (the list of supported
+# versions is this table's keys). Suffix templates: "{platform}" is SOABI_PLATFORM,
+# which configure.ac cuts from PLATFORM_TRIPLET (on Linux the triplet itself, as in SOABI).
+# Sources: configure.ac (PLATFORM_TRIPLET conftest up to 3.12, Misc/platform_triplet.c from
+# 3.13; --disable-gil from 3.13) and Python/dynload_shlib.c's _PyImport_DynLoadFiletab:
+# up to 3.14 "." SOABI ".so", "." ALT_SOABI ".so" (debug builds), ".abi3.so", ".so";
+# 3.15 adds ".abi3-" SOABI_PLATFORM ".so" before ".abi3.so" and ".abi3t-" SOABI_PLATFORM
+# ".so", ".abi3t.so" after it (PEP 803's abi3t; python/cpython gh-122931, PR 152461,
+# merged before 3.15.0rc1), and a free-threaded 3.15 keeps only the abi3t pair. Debian's
+# 3.13 and 3.14 append ".abi3-<multiarch>.so" after ".abi3.so" by a Debian-only patch
+# (python3.13 3.13.0-1 changelog); upstream and oe-core's 3.13/3.14 do not
+# (tests/e2e/test_sid_interpreters.py names that deviation).
+CPYTHON_VERSIONS: dict[tuple[int, int], CPythonVersion] = {
+    (3, 10): CPythonVersion("configure.ac", False, False, False, False, (".abi3.so",), (), "CPython 3.10 configure.ac"),
+    (3, 11): CPythonVersion("configure.ac", False, False, False, False, (".abi3.so",), (), "CPython 3.11 configure.ac"),
+    (3, 12): CPythonVersion("configure.ac", False, True, False, False, (".abi3.so",), (), "CPython 3.12 configure.ac"),
+    (3, 13): CPythonVersion("Misc/platform_triplet.c", True, True, True, True, (".abi3.so",), (".abi3.so",),
+                            "CPython 3.13 Misc/platform_triplet.c, Python/dynload_shlib.c"),
+    (3, 14): CPythonVersion("Misc/platform_triplet.c", True, True, True, True, (".abi3.so",), (".abi3.so",),
+                            "CPython 3.14 Misc/platform_triplet.c, Python/dynload_shlib.c"),
+    (3, 15): CPythonVersion("Misc/platform_triplet.c", True, True, True, True,
+                            (".abi3-{platform}.so", ".abi3.so", ".abi3t-{platform}.so", ".abi3t.so"),
+                            (".abi3t-{platform}.so", ".abi3t.so"),
+                            "CPython 3.15 dynload_shlib.c (gh-122931, PEP 803); Misc/platform_triplet.c"),
+}

@@ -13,6 +13,7 @@ Standard library only: BitBake imports this module.
 
 from __future__ import annotations
 
+from pyrust.tables import CPYTHON_VERSIONS
 from pyrust.target import Target
 
 
@@ -27,7 +28,7 @@ def _libc_names(target: Target, version: tuple[int, int]) -> dict[str, str] | No
     stdarg.h, so neither matches and the probe stops at ``#error unknown libc``
     (oe-core hit this with 3.13, hence its PLATFORM_TRIPLET preset).
     """
-    if target.libc == "glibc" or version < (3, 13):
+    if target.libc == "glibc" or not CPYTHON_VERSIONS[version].probe_knows_libc:
         return {"LIBC": "gnu", "LIBC_X32": "gnux32", "LIBC_ARM": "gnueabi", "LIBC_SPE": "gnuspe"}
     return None
 
@@ -42,7 +43,7 @@ def _mips_triplet(target: Target, libc: str, version: tuple[int, int]) -> str | 
     picks the 64-bit name.
     """
     soft = target.float_abi != "hard"
-    if soft and version < (3, 13):
+    if soft and not CPYTHON_VERSIONS[version].mips_soft_float_names:
         return None
     if target.isa_r6:
         base32, base64 = "mipsisa32r6", "mipsisa64r6"
@@ -69,7 +70,8 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
         (musl from 3.13, MIPS soft-float before 3.13, LoongArch before 3.12).
 
     Source: the ``conftest.c`` here-document in CPython 3.10 to 3.12 configure.ac and
-    ``Misc/platform_triplet.c`` in 3.13 and 3.14 (``# if defined(__linux__)`` block).
+    ``Misc/platform_triplet.c`` from 3.13 (``# if defined(__linux__)`` block); which
+    version has which is :data:`pyrust.tables.CPYTHON_VERSIONS`.
     """
     names = _libc_names(target, version)
     if names is None:
@@ -108,7 +110,7 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
         # __riscv with __riscv_xlen 32 / 64; the float ABI is not part of the name.
         return f"{family}-linux-{libc}"
     if family == "loongarch64":
-        if version < (3, 12):
+        if not CPYTHON_VERSIONS[version].probe_knows_loongarch:
             return None  # no __loongarch__ branch before 3.12
         # __loongarch_lp64 with __loongarch_double_float / single / soft.
         suffix = {"hard": "", "single": "f32", "soft": "sf"}[target.float_abi]

@@ -57,7 +57,7 @@ def test_missing_float_evidence_is_an_error_not_a_guess():
     assert err.value.variable == "TARGET_FPU"
 
 
-@pytest.mark.parametrize("version", ["3", "3.9", "2.7", "3.15", "three", "3.12.1", "", " 3.1x"])
+@pytest.mark.parametrize("version", ["3", "3.9", "2.7", "3.16", "three", "3.12.1", "", " 3.1x"])
 def test_bad_python_versions(version):
     target = target_from_vars(ARMV7HF)
     with pytest.raises(InputError) as err:
