@@ -35,7 +35,9 @@ class PythonABI:
     ``importlib.machinery.EXTENSION_SUFFIXES`` holds, in order), ``host_platform``
     ("linux-armv7l": the value for ``_PYTHON_HOST_PLATFORM``, i.e. the device's
     ``sysconfig.get_platform()``), ``platform_tag`` ("linux_armv7l"), ``source``
-    ("table" or "sysroot") and ``source_file`` (the sysroot file read, or "").
+    ("table" or "sysroot"), ``source_file`` (the sysroot file read, or "") and
+    ``sysconfigdata_name`` ("_sysconfigdata__linux_arm-linux-gnueabihf": the module the
+    device's sysconfig imports, :func:`sysconfigdata_name_for`).
     """
 
     version: str
@@ -48,6 +50,7 @@ class PythonABI:
     platform_tag: str
     source: str = "table"
     source_file: str = ""
+    sysconfigdata_name: str = ""
 
     @property
     def version_tuple(self) -> tuple[int, int]:
@@ -154,6 +157,21 @@ def extension_suffixes_for(ext_suffix: str, abiflags: str) -> tuple[str, ...]:
     return (*suffixes, ".so")
 
 
+def sysconfigdata_name_for(abiflags: str, triplet: str) -> str:
+    """The ``_sysconfigdata`` module name a Linux CPython imports.
+
+    Source: ``_get_sysconfigdata_name()`` in Lib/sysconfig/__init__.py (3.10 to 3.15):
+    ``_sysconfigdata_{sys.abiflags}_{sys.platform}_{sys.implementation._multiarch}``
+    unless ``_PYTHON_SYSCONFIGDATA_NAME`` is set (as oe-core's python3targetconfig does
+    for builds on the host; on the device it is not).
+
+    Example:
+        >>> sysconfigdata_name_for("d", "arm-linux-gnueabihf")
+        '_sysconfigdata_d_linux_arm-linux-gnueabihf'
+    """
+    return f"_sysconfigdata_{abiflags}_linux_{triplet}"
+
+
 def platform_tag_for(host_platform: str) -> str:
     """The wheel platform tag for a ``sysconfig.get_platform()`` value.
 
@@ -210,6 +228,7 @@ def python_abi(target: Target, version: str | None = None, abiflags: str = "") -
         extension_suffixes=extension_suffixes_for(ext_suffix, flags),
         host_platform=host_platform,
         platform_tag=platform_tag_for(host_platform),
+        sysconfigdata_name=sysconfigdata_name_for(flags, triplet),
     )
 
 

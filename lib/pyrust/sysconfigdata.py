@@ -116,7 +116,9 @@ def read_build_details(path: str | Path) -> SysrootABI:
     """Read a PEP 739 ``build-details.json``'s ABI facts.
 
     Keys used: ``language.version``, ``abi.flags`` (list of letters),
-    ``abi.extension_suffix``, ``suffixes.extensions`` (optional),
+    ``abi.extension_suffix`` (or, for a static build that has none, the first
+    ``suffixes.extensions`` entry when it is ``.cpython-<XY><flags>-<_multiarch>.so``),
+    ``suffixes.extensions`` (optional), ``implementation._multiarch`` (optional),
     ``implementation.name`` must be "cpython".
 
     Raises:
@@ -126,10 +128,19 @@ def read_build_details(path: str | Path) -> SysrootABI:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         version = data["language"]["version"]
-        ext_suffix = data["abi"]["extension_suffix"]  # written only by --enable-shared builds
         flags = "".join(data["abi"].get("flags", []))
         name = data.get("implementation", {}).get("name", "cpython")
+        multiarch = str(data.get("implementation", {}).get("_multiarch") or "")
         suffixes = tuple(data.get("suffixes", {}).get("extensions", ()))
+        # abi.extension_suffix is written only by --enable-shared builds; without it, the
+        # first suffixes.extensions entry counts if it is SOABI as configure forms it from
+        # the file's own version, flags and multiarch (not the build machine's: cpython#136267).
+        ext_suffix = data["abi"].get("extension_suffix")
+        if ext_suffix is None:
+            own = f".cpython-{version.replace('.', '')}{flags}-{multiarch}.so"
+            if not multiarch or not suffixes or suffixes[0] != own:
+                raise KeyError("abi.extension_suffix")
+            ext_suffix = own
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise InputError("build-details.json", str(path), f"a PEP 739 document with language.version and abi.extension_suffix ({err!r})") from None
     if name != "cpython":
@@ -140,7 +151,7 @@ def read_build_details(path: str | Path) -> SysrootABI:
     if suffixes and suffixes[0] != ext_suffix:
         suffixes = ()  # the build machine's list (python/cpython#136267): not the target's
     return SysrootABI(version=version, abiflags=flags, soabi=match.group(1), ext_suffix=ext_suffix,
-                      multiarch="", extension_suffixes=suffixes, path=str(path))
+                      multiarch=multiarch, extension_suffixes=suffixes, path=str(path))
 
 
 def find_abi_files(sysroot: str | Path) -> list[Path]:
