@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""The build test bed: real BitBake builds of PyO3 recipes with pyrust.bbclass, through do_install.
+
+What cannot be fetched or built on this machine (the cross toolchain, glibc, rust-native,
+cargo-native, python3-native and its build tools, the target python3, Rust's std, pseudo,
+qemu-native) is stood in for; everything else is oe-core's and BitBake's own code. README.md
+beside this file lists each stand-in, why, and what a real build does differently.
+
+Commands (run as root or as the build user; BitBake itself always runs as the unprivileged
+build user of ``scripts/oe-testbed``)::
+
+    tests/build/build_testbed.py setup
+        host side once (idempotent, cached in $PYRUST_CACHE/build-testbed): the wrappers
+        that give Debian's cross gcc, rustc, cargo, qemu-user and a Python venv (maturin,
+        build, oe-core's patched installer) oe-core's names, the SRC_URIs with checksums of
+        the stand-ins' inputs, the PyPI premirror; writes site.conf and prints its path.
+    tests/build/build_testbed.py init BUILDDIR [--machine M] [--tune T] [--set VAR=VALUE]...
+        a build dir (oe-testbed's, with meta-pyrust and meta-pyrust-testbed added) whose
+        conf/site.conf is the test bed's and conf/auto.conf sets MACHINE, DEFAULTTUNE and
+        every --set (e.g. --set 'INHERIT += "pyrust"').
+    tests/build/build_testbed.py bitbake BUILDDIR -- ARGS...
+        bitbake ARGS as the build user in BUILDDIR, PATH starting with the wrappers.
+
+Architectures (one row of ARCHES each): arm (qemuarm), mipsel (qemumips with
+DEFAULTTUNE=mips32r2el), powerpc (qemuppc), mips64 (qemumips64).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+LAYER = HERE / "meta-pyrust-testbed"
+OE_TESTBED = REPO / "scripts" / "oe-testbed"
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#: The native Python build tools at the versions oe-core master's recipes build
+#: (meta/recipes-devtools/python/python3-{maturin,build,installer}_*.bb).
+VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1")
+#: oe-core's patch to pypa/installer that adds --interpreter (python_pep517.bbclass uses it).
+INSTALLER_PATCH = "meta/recipes-devtools/python/python3-installer/interpreter.patch"
+
+#: Tools oe-core calls with ${TARGET_PREFIX} (bitbake.conf, rust-common's wrappers).
+CROSS_TOOLS = ("gcc", "cpp", "ar", "as", "ld", "ld.bfd", "nm", "objcopy", "objdump", "ranlib",
+               "readelf", "strip", "gcc-ar", "gcc-nm", "gcc-ranlib")
+
+#: Packages of a Debian target python3 sysroot (what pyrust.provision unpacks for 3.11).
+DEBIAN_PYTHON_PACKAGES = ("python{v}-minimal", "libpython{v}-minimal", "libpython{v}-stdlib",
+                          "libc6", "zlib1g", "libexpat1", "libgcc-s1")
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One test-bed architecture, keyed by oe-core's TRANSLATED_TARGET_ARCH (an OVERRIDES entry).
+
+    ``target_prefix`` is oe-core's ${TARGET_SYS} for it (``meta/conf/bitbake.conf``:
+    ${TARGET_ARCH}${TARGET_VENDOR}-${TARGET_OS}); ``gnu`` the Debian cross compiler's triplet;
+    ``python`` where its target interpreter comes from: ("debian", Debian arch, X.Y) or
+    ("cpython", the triplet scripts/build-target-cpython built, X.Y).
+    """
+
+    target_sys: str
+    gnu: str
+    qemu: str
+    python: tuple[str, str, str]
+
+
+ARCHES: dict[str, Arch] = {
+    # qemuarm (cortexa15thf-neon): Debian armhf is the same ABI (EABI, VFP hard-float).
+    "arm": Arch("arm-oe-linux-gnueabi", "arm-linux-gnueabihf", "qemu-arm", ("debian", "armhf", "3.11")),
+    # qemumips + DEFAULTTUNE=mips32r2el: little-endian o32, Debian mipsel.
+    "mipsel": Arch("mipsel-oe-linux", "mipsel-linux-gnu", "qemu-mipsel", ("debian", "mipsel", "3.11")),
+    # qemuppc (ppc7400): 32-bit big-endian; Debian has no powerpc python3.11.
+    "powerpc": Arch("powerpc-oe-linux", "powerpc-linux-gnu", "qemu-ppc", ("cpython", "powerpc-linux-gnu", "3.11")),
+    # qemumips64 (mips64r2): big-endian n64; Debian has no mips64 python3.11.
+    "mips64": Arch("mips64-oe-linux", "mips64-linux-gnuabi64", "qemu-mips64", ("cpython", "mips64-linux-gnuabi64", "3.11")),
+}
+
+
+class TestbedError(RuntimeError):
+    """A set-up step failed; the message names the step and the fix."""
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("PYRUST_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
+
+
+def work_dir() -> Path:
+    return cache_dir() / "build-testbed"
+
+
+def log(msg: str) -> None:
+    print(f"build-testbed: {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, text=True, capture_output=True, **kw)
+    if proc.returncode != 0:
+        raise TestbedError(f"{' '.join(cmd[:4])} ... failed (rc {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-2000:]}")
+    return proc
+
+
+def oe_paths() -> dict[str, str]:
+    """``scripts/oe-testbed setup``'s KEY=VALUE lines (OECORE, BUILDS, BUILD_USER...)."""
+    out = run([str(OE_TESTBED), "setup"]).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def write_if_changed(path: Path, text: str, mode: int = 0o644) -> None:
+    """Rewrite ``path`` only when its content changes: BitBake hashes config mtimes."""
+    if path.is_file() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------- host tools
+
+def check_host_tools() -> None:
+    """The Debian tools the wrappers point at. Debian packages this test bed alone needs are
+    installed when run as root; the rest come from the tier's set-up (scripts/run-tests)."""
+    venv_ok = subprocess.run(["/usr/bin/python3", "-c", "import ensurepip, venv"], capture_output=True).returncode == 0
+    if not venv_ok and os.geteuid() == 0:
+        log("installing python3-venv (the native Python tools' venv)")
+        run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", "python3-venv"],
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    need = [f"/usr/bin/{a.gnu}-gcc" for a in ARCHES.values()]
+    need += [f"/usr/bin/{a.qemu}" for a in ARCHES.values()]
+    need += ["/usr/bin/rustc", "/usr/bin/cargo", "/usr/bin/python3", "/usr/bin/patch"]
+    absent = [p for p in need if not os.access(p, os.X_OK)]
+    if absent:
+        raise TestbedError(f"missing host tools: {' '.join(absent)} (run scripts/setup-testbed --cross arm,mips,powerpc "
+                           "--sysroots none and scripts/rust-cross-setup --arch armhf)")
+    if subprocess.run(["/usr/bin/python3", "-c", "import ensurepip, venv"], capture_output=True).returncode != 0:
+        raise TestbedError("/usr/bin/python3 cannot create a venv (apt-get install python3-venv)")
+
+
+def rust_version() -> tuple[str, str]:
+    """(Debian version of the installed rustc-web, its upstream part): ("1.96.0+dfsg1-1~deb12u2", "1.96.0")."""
+    deb = run(["dpkg-query", "-W", "-f=${Version}", "rustc-web"]).stdout.strip()
+    m = re.match(r"(?:\d+:)?(\d+\.\d+\.\d+)", deb)
+    if not m:
+        raise TestbedError(f"rustc-web version {deb!r}: expected <major>.<minor>.<patch>...")
+    return deb, m.group(1)
+
+
+def venv(oecore: Path) -> Path:
+    """A venv of the host's /usr/bin/python3 with oe-core's native build tools (VENV_PINS),
+    pypa/installer carrying oe-core's interpreter.patch. Cached by pins + patch digest."""
+    patch = oecore / INSTALLER_PATCH
+    key = hashlib.sha256(("\n".join(VENV_PINS) + patch.read_text()).encode()).hexdigest()[:12]
+    root = work_dir() / f"venv-{key}"
+    if (root / ".complete").is_file():
+        return root
+    log(f"creating {root} ({' '.join(VENV_PINS)}, installer with oe-core's interpreter.patch)")
+    shutil.rmtree(root, ignore_errors=True)
+    run(["/usr/bin/python3", "-m", "venv", str(root)])
+    run([str(root / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", *VENV_PINS])
+    where = "import installer, pathlib; print(pathlib.Path(installer.__file__).parent.parent)"
+    site = run([str(root / "bin" / "python3"), "-c", where]).stdout.strip()
+    # the patch is against the source tree (src/installer/...): -p2 from site-packages
+    run(["patch", "-p2", "-d", site, "-i", str(patch)])
+    run([str(root / "bin" / "python3"), "-m", "installer", "--help"]).stdout.index("--interpreter")
+    (root / ".complete").touch()
+    return root
+
+
+def write_wrappers(venv_dir: Path) -> Path:
+    """The directory put first on BitBake's PATH: oe-core's tool names for Debian's tools."""
+    bindir = work_dir() / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+
+    def link(name: str, target: str) -> None:
+        p = bindir / name
+        if p.is_symlink() and os.readlink(p) == target:
+            return
+        if p.exists() or p.is_symlink():
+            p.unlink()
+        p.symlink_to(target)
+
+    for arch in ARCHES.values():
+        for tool in (*CROSS_TOOLS, "g++"):
+            link(f"{arch.target_sys}-{tool}", f"/usr/bin/{arch.gnu}-{tool}")
+        link(arch.qemu, f"/usr/bin/{arch.qemu}")
+    link("cargo", "/usr/bin/cargo")
+    link("rustdoc", "/usr/bin/rustdoc")
+    for tool in ("pyproject-build", "maturin"):
+        link(tool, str(venv_dir / "bin" / tool))
+    # Not a link: Python finds its venv from the path it was started by, and hosttools/
+    # links to this file.
+    write_if_changed(bindir / "nativepython3", f'#!/bin/sh\nexec {venv_dir}/bin/python3 "$@"\n', 0o755)
+    # Stock rustc refuses oe-core's custom target JSON ("custom targets are unstable");
+    # oe-core's rust carries a patch for it (0002-Fix-rust-build-failure-with-unstable-
+    # options.patch). Only for those targets: build scripts and proc-macros (host target)
+    # must not see RUSTC_BOOTSTRAP, or crates that probe for nightly features misbehave.
+    write_if_changed(bindir / "rustc", """#!/bin/bash
+# meta-pyrust test bed: Debian's rustc, accepting oe-core's target JSON (see testbed.py).
+prev=
+for a in "$@"; do
+    t=
+    [ "$prev" = "--target" ] && t=$a
+    case $a in --target=*) t=${a#--target=} ;; esac
+    case $t in *-oe-*|*.json) exec env RUSTC_BOOTSTRAP=1 /usr/bin/rustc -Zunstable-options "$@" ;; esac
+    prev=$a
+done
+exec /usr/bin/rustc "$@"
+""", 0o755)
+    return bindir
+
+
+# ---------------------------------------------------------------------------- inputs
+
+def apt_uris(specs: list[str]) -> list[str]:
+    """SRC_URI entries (``URL;sha256sum=...``) for Debian packages ``pkg:arch=version``,
+    from apt's own configuration and indexes (``apt-get --print-uris download``)."""
+    out = run(["apt-get", "--print-uris", "download", *specs], cwd="/tmp").stdout
+    uris = []
+    for line in out.splitlines():
+        m = re.match(r"'([^']+)' (\S+) \d+ SHA256:([0-9a-f]{64})", line)
+        if m:
+            uris.append(f"{m.group(1)};sha256sum={m.group(3)}")
+    if len(uris) != len(specs):
+        raise TestbedError(f"apt-get --print-uris download {' '.join(specs)} gave {len(uris)} URIs for {len(specs)} packages")
+    return uris
+
+
+def candidate(pkg: str) -> str:
+    """apt's candidate version of ``pkg`` (``name:arch``), or TestbedError."""
+    out = run(["apt-cache", "policy", pkg]).stdout
+    m = re.search(r"Candidate: (\S+)", out)
+    if not m or m.group(1) == "(none)":
+        raise TestbedError(f"apt has no candidate for {pkg} (dpkg --add-architecture + apt-get update: scripts/setup-testbed does it)")
+    return m.group(1)
+
+
+def debian_python_uris(debarch: str, version: str) -> list[str]:
+    pkgs = [p.format(v=version) for p in DEBIAN_PYTHON_PACKAGES]
+    return [f"{u};subdir=sysroot" for u in apt_uris([f"{p}:{debarch}={candidate(f'{p}:{debarch}')}" for p in pkgs])]
+
+
+def cpython_tarball(triplet: str, version: str) -> str:
+    """A file:// SRC_URI of a tarball of the CPython scripts/build-target-cpython cross-built
+    (built on demand, cached); the tarball is made once per sysroot."""
+    out = run([str(REPO / "scripts" / "build-target-cpython"), triplet]).stdout.strip().splitlines()
+    sysroot = Path(out[-1])
+    if not (sysroot / "usr" / "bin" / f"python{version}").exists():
+        raise TestbedError(f"{sysroot}: no usr/bin/python{version}")
+    tarball = work_dir() / "inputs" / f"{sysroot.name}.tar"
+    if not tarball.is_file():
+        tarball.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tarball.with_suffix(".tmp")
+        with tarfile.open(tmp, "w") as tar:
+            for entry in sorted(sysroot.iterdir()):
+                if not entry.name.startswith("."):
+                    tar.add(entry, arcname=entry.name)
+        tmp.replace(tarball)
+    return f"file://{tarball};subdir=sysroot"
+
+
+def pypi_premirror(oecore: Path) -> Path:
+    """A premirror directory holding the sdist of oe-core's python3-rpds-py, downloaded from
+    PyPI's simple index (pypi.bbclass's predictable /packages/source/ URL is not served to
+    this network, the index's hashed URL is). The recipe's SRC_URI[sha256sum] checks it."""
+    recipe = next((oecore / "meta" / "recipes-devtools" / "python").glob("python3-rpds-py_*.bb"))
+    version = recipe.stem.split("_", 1)[1]
+    name = f"rpds_py-{version}.tar.gz"
+    mirror = work_dir() / "premirror"
+    if (mirror / name).is_file():
+        return mirror
+    from pip._internal.models.index import PyPI  # the index pip itself uses; no host named here
+
+    req = urllib.request.Request(f"{PyPI.simple_url.rstrip('/')}/rpds-py/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        files = json.load(resp)["files"]
+    entry = next((f for f in files if f["filename"] == name), None)
+    if entry is None:
+        raise TestbedError(f"PyPI has no {name}")
+    mirror.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(entry["url"], timeout=300) as resp:
+        data = resp.read()
+    if hashlib.sha256(data).hexdigest() != entry["hashes"]["sha256"]:
+        raise TestbedError(f"{name}: sha256 differs from PyPI's index")
+    (mirror / name).write_bytes(data)
+    return mirror
+
+
+# ---------------------------------------------------------------------------- site.conf
+
+def site_conf(oecore: Path) -> str:
+    """The test bed's site configuration: machine-independent (per-architecture values under
+    TRANSLATED_TARGET_ARCH overrides), so that one file serves every MACHINE and oe-selftest,
+    which copies the build dir's conf/, picks it up like any site's configuration."""
+    check_host_tools()
+    venv_dir = venv(oecore)
+    bindir = write_wrappers(venv_dir)
+    rust_deb, rust_upstream = rust_version()
+    pseudo = apt_uris([f"{p}:amd64={candidate(p + ':amd64')}" for p in ("pseudo", "libpseudo")])
+    rust_src = apt_uris([f"rust-web-src={rust_deb}"])
+    mirror = pypi_premirror(oecore)
+    work = work_dir()
+
+    lines = [
+        "# meta-pyrust build test bed: generated by tests/build/build_testbed.py; do not edit.",
+        "# Stand-ins for what this machine cannot fetch or build; see tests/build/README.md.",
+        f'DL_DIR = "{work}/downloads"',
+        f'SSTATE_DIR = "{work}/sstate-cache"',
+        "# do_fetch reaches crates.io, Debian's archive and (through the premirror) PyPI's sdist;",
+        "# scripts/oe-testbed's local.conf block keeps its other build dirs offline (BB_NO_NETWORK).",
+        'BB_NO_NETWORK:forcevariable = "0"',
+        'INHERIT:remove = "uninative"',
+        'CONNECTIVITY_CHECK_URIS = ""',
+        'BB_NUMBER_THREADS = "2"',
+        'PARALLEL_MAKE = "-j 2"',
+        "",
+        "# toolchain, libc, rust, native Python tools, qemu: Debian's, under oe-core's names",
+        'ASSUME_PROVIDED += "gcc-cross-${TARGET_ARCH} binutils-cross-${TARGET_ARCH} virtual/cross-cc virtual/cross-binutils"',
+        'ASSUME_PROVIDED += "virtual/libc glibc virtual/compilerlibs gcc-runtime"',
+        'ASSUME_PROVIDED += "rust-native cargo-native"',
+        'ASSUME_PROVIDED += "python3-native python3-maturin-native python3-build-native python3-installer-native"',
+        'ASSUME_PROVIDED += "qemu-native quilt-native patch-replacement-native"',
+        'PATCHTOOL = "patch"',
+        "",
+        "# The test bed stops at do_install: what only packaging (do_package*, ptest packages)",
+        "# or the target python3's own build and runtime closure need is not parsed. BitBake",
+        "# resolves providers for every task of a recipe, so the packaging tools are assumed",
+        "# (they never run here) and only the recipes under test are parsed (BBMASK: the rest",
+        "# of oe-core cannot be built here, and parsing it costs 1.5 to 2.5 min per configuration).",
+        'ASSUME_PROVIDED += "rpm-native dwarfsrcfiles-native opkg-utils-native zstd-native"',
+        'DISTRO_FEATURES:remove = "ptest"',
+        'BBMASK += "${COREBASE}/meta/recipes-(?!devtools/python/python3-rpds-py_)"',
+        "# meta-pyrust's append to oe-core's python3 (masked); testbed-python3 stages alike",
+        'BBMASK += "/recipes-devtools/python/python3_%\\.bbappend$"',
+        'BB_HASHSERVE_DB_DIR = "${SSTATE_DIR}"',
+        f'HOSTTOOLS += "{" ".join(f"{a.target_sys}-{t}" for a in ARCHES.values() for t in CROSS_TOOLS)}"',
+        f'HOSTTOOLS_NONFATAL += "{" ".join(f"{a.target_sys}-g++" for a in ARCHES.values())}"',
+        f'HOSTTOOLS += "nativepython3 pyproject-build maturin cargo rustc rustdoc {" ".join(a.qemu for a in ARCHES.values())}"',
+        "# Debian's gcc 12 does not know -mno-spe (oe-core's ppc7400 tune, for gcc 16)",
+        'TUNE_CCARGS:remove = "-mno-spe"',
+        "",
+        "# stand-in recipes (tests/build/meta-pyrust-testbed)",
+        'PREFERRED_PROVIDER_python3 = "testbed-python3"',
+        'PREFERRED_RPROVIDER_python3-core = "testbed-python3"',
+        f'TESTBED_RUST_VERSION = "{rust_upstream}"',
+        'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
+        f'TESTBED_RUST_SRC_URI = "{rust_src[0]};subdir=rust-src"',
+        f'TESTBED_PSEUDO_DEBS = "{" ".join(u + ";subdir=deb" for u in pseudo)}"',
+        f'PREMIRRORS:prepend = "https?://.*/packages/source/.* file://{mirror}/ "',
+    ]
+    for key, arch in ARCHES.items():
+        kind, where, version = arch.python
+        uris = debian_python_uris(where, version) if kind == "debian" else [cpython_tarball(where, version)]
+        lines.append(f'TESTBED_PYTHON3_SRC_URI:{key} = "{" ".join(uris)}"')
+        lines.append(f'PYTHON_BASEVERSION:{key} = "{version}"')
+    lines.append(f'TESTBED_WRAPPERS = "{bindir}"')
+    return "\n".join(lines) + "\n"
+
+
+def setup() -> Path:
+    """Everything host-side; writes and returns $PYRUST_CACHE/build-testbed/site.conf."""
+    paths = oe_paths()
+    text = site_conf(Path(paths["OECORE"]))
+    path = work_dir() / "site.conf"
+    write_if_changed(path, text)
+    if os.geteuid() == 0:
+        user = paths.get("BUILD_USER") or "pyrust"
+        for sub in ("downloads", "sstate-cache"):
+            (work_dir() / sub).mkdir(parents=True, exist_ok=True)
+        run(["chown", "-R", f"{user}:", str(work_dir() / "downloads"), str(work_dir() / "sstate-cache")])
+    return path
+
+
+# ---------------------------------------------------------------------------- build dirs
+
+def oe_run(builddir: str, *cmd: str, input: str | None = None, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    path = f"{work_dir() / 'bin'}:{CLEAN_PATH}"
+    args = [str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={path}", builddir, "--", *cmd]
+    proc = subprocess.run(args, text=True, capture_output=True, input=input, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise TestbedError(f"{' '.join(cmd)} in {builddir} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def write_build_file(builddir: str, relpath: str, text: str) -> None:
+    """Write ``relpath`` in the build dir as the build user, only when it changes."""
+    script = ('f=$1; mkdir -p "$(dirname "$f")"; t=$(mktemp "$f.XXXXXX"); cat > "$t"; '
+              'if cmp -s "$t" "$f"; then rm -f "$t"; else mv "$t" "$f"; fi')
+    oe_run(builddir, "sh", "-c", script, "sh", relpath, input=text)
+
+
+def init(builddir: str, machine: str, tune: str = "", settings: tuple[str, ...] = ()) -> Path:
+    """A build dir with meta-pyrust and the test-bed layer, the test bed's site.conf, and
+    auto.conf = MACHINE, DEFAULTTUNE and ``settings`` (whole lines, e.g. 'INHERIT += "pyrust"')."""
+    site = work_dir() / "site.conf"
+    if not site.is_file():
+        raise TestbedError(f"{site} not found: run tests/build/build_testbed.py setup first")
+    proc = subprocess.run([str(OE_TESTBED), "init", "--with-layer", builddir], text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise TestbedError(f"oe-testbed init {builddir} failed: {proc.stderr.strip()[-2000:]}")
+    bdir = Path([ln for ln in proc.stdout.splitlines() if ln.startswith("BUILDDIR=")][-1].split("=", 1)[1])
+    bblayers = (bdir / "conf" / "bblayers.conf").read_text()
+    block = f'# >>> build-testbed >>>\nBBLAYERS += "{LAYER}"\n# <<< build-testbed <<<\n'
+    if block not in bblayers:
+        write_build_file(builddir, "conf/bblayers.conf", bblayers + block)
+    write_build_file(builddir, "conf/site.conf", site.read_text())
+    auto = [f'MACHINE = "{machine}"'] + ([f'DEFAULTTUNE = "{tune}"'] if tune else []) + list(settings)
+    write_build_file(builddir, "conf/auto.conf", "\n".join(auto) + "\n")
+    return bdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="testbed.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("setup")
+    p_init = sub.add_parser("init")
+    p_init.add_argument("builddir")
+    p_init.add_argument("--machine", default="qemuarm")
+    p_init.add_argument("--tune", default="")
+    p_init.add_argument("--set", action="append", default=[], metavar="LINE")
+    p_bb = sub.add_parser("bitbake")
+    p_bb.add_argument("builddir")
+    p_bb.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "setup":
+            print(setup())
+        elif args.cmd == "init":
+            print(init(args.builddir, args.machine, args.tune, tuple(args.set)))
+        else:
+            bbargs = args.args[1:] if args.args[:1] == ["--"] else args.args
+            path = f"{work_dir() / 'bin'}:{CLEAN_PATH}"
+            return subprocess.call([str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={path}",
+                                    args.builddir, "--", "bitbake", *bbargs])
+    except TestbedError as err:
+        print(f"build-testbed: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

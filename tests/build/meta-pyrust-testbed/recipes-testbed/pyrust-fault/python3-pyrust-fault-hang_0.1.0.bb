@@ -1,0 +1,2 @@
+PYRUST_FAULT = "hang"
+require python3-pyrust-fault.inc

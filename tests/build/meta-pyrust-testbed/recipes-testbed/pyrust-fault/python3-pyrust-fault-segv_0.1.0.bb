@@ -1,0 +1,2 @@
+PYRUST_FAULT = "segv"
+require python3-pyrust-fault.inc

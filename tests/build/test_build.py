@@ -1,0 +1,187 @@
+"""Real BitBake builds with pyrust.bbclass, through do_install (tests/build/README.md).
+
+Every recipe here is compiled by oe-core's own classes (python_maturin, python_pyo3,
+python_pep517, cargo_common, rust-common, rust-target-config, python3targetconfig,
+staging, insane) and checked by the class's do_install postfunc; the stand-ins replace
+only the toolchain, glibc, rust/cargo, the native Python tools, the target python3, Rust's
+std and pseudo. What a test expects comes from outside our library: the EXT_SUFFIX of the
+target CPython's own ``_sysconfigdata`` in the recipe sysroot, and BitBake's own logs.
+
+Build dirs (one BitBake server each, kept in the test bed cache, so warm runs only
+re-check): build-qemuarm, build-qemuppc, build-qemumips64 (positive builds),
+build-qemumips-el (qemumips, DEFAULTTUNE mips32r2el: the check-only regression and the
+QA-name handling), build-qemuarm-faults (modules that segfault or hang on import).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+from pathlib import Path
+
+import build_testbed as tb
+import pytest
+
+import testbed as common
+
+pytestmark = pytest.mark.build
+
+POSITIVE = ("python3-pyrust-example", "python3-rpds-py")
+CLASS_ON = ('INHERIT += "pyrust"', 'PYRUST_STAGE_TARGET_PYTHON = "1"')
+
+
+class Build:
+    """One test-bed build dir: configure it, run bitbake in it, read what the build left."""
+
+    def __init__(self, name: str, machine: str, tune: str = "") -> None:
+        self.name, self.machine, self.tune = name, machine, tune
+
+    def configure(self, *settings: str) -> None:
+        tb.init(self.name, self.machine, self.tune, (*CLASS_ON, *settings))
+
+    def bitbake(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return tb.oe_run(self.name, "bitbake", *args, check=False, timeout=3600)
+
+    def var(self, recipe: str, name: str) -> str:
+        proc = tb.oe_run(self.name, "bitbake-getvar", "--value", "-r", recipe, name, timeout=900)
+        return proc.stdout.strip().splitlines()[-1]
+
+    def task_log(self, recipe: str, task: str) -> str:
+        return (Path(self.var(recipe, "T")) / f"log.{task}").read_text(errors="replace")
+
+
+def target_ext_suffix(sysroot: Path) -> str:
+    """EXT_SUFFIX as the target CPython's configure recorded it: the build_time_vars of the
+    ``_sysconfigdata.py`` oe-core's python3 stages into the recipe sysroot."""
+    tree = ast.parse((sysroot / "usr/lib/python-sysconfigdata/_sysconfigdata.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "build_time_vars":
+            return ast.literal_eval(node.value)["EXT_SUFFIX"]
+    raise AssertionError(f"no build_time_vars in {sysroot}'s _sysconfigdata.py")
+
+
+def extension_modules(image: Path) -> list[Path]:
+    """Shared objects under ${D} that export PyInit_<name> (nm from binutils)."""
+    found = []
+    for so in image.rglob("*.so"):
+        syms = subprocess.run(["nm", "-D", "--defined-only", str(so)], text=True, capture_output=True).stdout
+        stem = so.name.split(".")[0]
+        if re.search(rf"\bPyInit_{re.escape(stem)}\b", syms):
+            found.append(so)
+    return found
+
+
+def errors(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("ERROR:")]
+
+
+@pytest.fixture(scope="session")
+def site_conf() -> Path:
+    """The test bed, set up once (tests/build/build_testbed.py setup)."""
+    try:
+        return tb.setup()
+    except tb.TestbedError as err:
+        common.missing(f"build test bed: {err}")
+        raise
+
+
+def assert_positive(build: Build, recipes: tuple[str, ...]) -> None:
+    proc = build.bitbake("-c", "install", *recipes)
+    assert proc.returncode == 0, f"bitbake -c install {' '.join(recipes)} failed:\n{proc.stdout[-6000:]}"
+    for recipe in recipes:
+        sysroot = Path(build.var(recipe, "RECIPE_SYSROOT"))
+        expected = target_ext_suffix(sysroot)
+        # the class amended oe-core's pyo3.config after do_configure
+        config = (Path(build.var(recipe, "WORKDIR")) / "pyo3.config").read_text()
+        assert f"ext_suffix={expected}\n" in config, config
+        modules = extension_modules(Path(build.var(recipe, "D")))
+        assert modules, f"{recipe} installed no extension module"
+        assert all(m.name.endswith(expected) for m in modules), (expected, [m.name for m in modules])
+        log = build.task_log(recipe, "do_install")
+        imported = re.search(r"pyrust: imported under (qemu-\S+) with /usr/bin/python3: (.*)", log)
+        assert imported, log[-3000:]
+        names = {m.relative_to(Path(build.var(recipe, "D"))).as_posix() for m in modules}
+        assert len(imported.group(2).split()) == len(names), (imported.group(0), names)
+
+
+@pytest.mark.parametrize("machine", ["qemuarm", "qemuppc", "qemumips64"])
+def test_positive_build(site_conf: Path, machine: str) -> None:
+    """The two recipes build through do_install; modules named with the target's EXT_SUFFIX,
+    and the QA check imported each one under qemu-user (its do_install log says so)."""
+    build = Build(f"build-{machine}", machine)
+    build.configure()
+    assert_positive(build, POSITIVE)
+
+
+@pytest.fixture(scope="module")
+def mipsel(site_conf: Path) -> Build:
+    return Build("build-qemumips-el", "qemumips", "mips32r2el")
+
+
+def test_check_only_catches_the_original_bug(mipsel: Build) -> None:
+    """PYRUST_FIX = "0": oe-core + maturin alone name the module for mips, not mipsel; the
+    class's QA fails do_install naming the expected suffix and the device's ImportError."""
+    mipsel.configure('PYRUST_FIX = "0"')
+    proc = mipsel.bitbake("-c", "install", "python3-pyrust-example")
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    expected = target_ext_suffix(Path(mipsel.var("python3-pyrust-example", "RECIPE_SYSROOT")))
+    assert expected == ".cpython-311-mipsel-linux-gnu.so"
+    lines = errors(proc.stdout)
+    assert any("[pyrust-ext-suffix]" in line and expected in line for line in lines), lines
+    assert any("[pyrust-import]" in line and "ModuleNotFoundError" in line for line in lines), lines
+    config = (Path(mipsel.var("python3-pyrust-example", "WORKDIR")) / "pyo3.config").read_text()
+    assert "ext_suffix=" not in config
+
+
+def test_fix_on_passes_the_same_configuration(mipsel: Build) -> None:
+    mipsel.configure()
+    assert_positive(mipsel, ("python3-pyrust-example",))
+
+
+def test_warn_qa_passes_with_warnings(mipsel: Build) -> None:
+    mipsel.configure('PYRUST_FIX = "0"', 'ERROR_QA:remove = "pyrust-ext-suffix pyrust-import"',
+                     'WARN_QA:append = " pyrust-ext-suffix pyrust-import"')
+    proc = mipsel.bitbake("-c", "install", "python3-pyrust-example")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    warnings = [line for line in proc.stdout.splitlines() if line.startswith("WARNING:")]
+    assert any("[pyrust-ext-suffix]" in line for line in warnings), warnings
+    assert any("[pyrust-import]" in line for line in warnings), warnings
+
+
+def test_insane_skip_is_silent(mipsel: Build) -> None:
+    mipsel.configure('PYRUST_FIX = "0"', 'INSANE_SKIP:pn-python3-pyrust-example = "pyrust-ext-suffix pyrust-import"')
+    proc = mipsel.bitbake("-c", "install", "python3-pyrust-example")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "pyrust-ext-suffix" not in proc.stdout and "pyrust-import" not in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def faults(site_conf: Path) -> Build:
+    build = Build("build-qemuarm-faults", "qemuarm")
+    build.configure('PYRUST_IMPORT_TIMEOUT:pn-python3-pyrust-fault-hang = "20"')
+    return build
+
+
+def test_segfault_on_import_fails_with_the_signal(faults: Build) -> None:
+    proc = faults.bitbake("-c", "install", "python3-pyrust-fault-segv")
+    assert proc.returncode != 0
+    lines = [line for line in errors(proc.stdout) if "[pyrust-import]" in line]
+    assert lines and re.search(r"signal 11|SIGSEGV", lines[0]), errors(proc.stdout)
+
+
+def test_hang_on_import_fails_within_the_timeout(faults: Build) -> None:
+    """The import never returns: do_install fails once PYRUST_IMPORT_TIMEOUT (20 s) is
+    up, its buildstats say so, and no emulated interpreter is left running."""
+    proc = faults.bitbake("-c", "install", "python3-pyrust-fault-hang")
+    assert proc.returncode != 0
+    lines = [line for line in errors(proc.stdout) if "[pyrust-import]" in line]
+    assert lines and "within 20 s" in lines[0], errors(proc.stdout)
+    # buildstats (oe-core's default USER_CLASSES) records the task's elapsed seconds
+    stats = sorted(Path(faults.var("python3-pyrust-fault-hang", "BUILDSTATS_BASE")).glob("*/python3-pyrust-fault-hang-*/do_install"),
+                   key=lambda p: p.stat().st_mtime)
+    assert stats, "no buildstats for do_install"
+    elapsed = float(re.search(r"Elapsed time: ([0-9.]+) seconds", stats[-1].read_text()).group(1))
+    assert 20 <= elapsed < 20 + 40, elapsed
+    ps = subprocess.run(["ps", "-eo", "args"], text=True, capture_output=True).stdout.splitlines()
+    assert not [p for p in ps if "pyrust_fault" in p or p.startswith("qemu-arm ")], ps
