@@ -51,14 +51,34 @@ def pyo3_config_lines(abi: PythonABI, pyo3_version: tuple[int, int, int] | None)
             or None when the crate does not lock PyO3 (then PyO3 is not the one reading).
 
     Returns:
-        ``["ext_suffix=...", "abiflags=..."]``, or None when the crate's PyO3 is older
-        than 0.18.1 and would fail on those keys: the caller must then take maturin's
-        sysconfigdata route (no PYO3_CONFIG_FILE; PYO3_CROSS_LIB_DIR pointing at the
-        target's ``_sysconfigdata*.py``), see :func:`pyo3_strategy`.
+        ``["ext_suffix=...", "abiflags=..."]`` (plus ``build_flags=...`` for a debug or
+        free-threaded ABI, see :func:`pyo3_build_flags`), or None when the crate's PyO3
+        is older than 0.18.1 and would fail on those keys: the caller must then take
+        maturin's sysconfigdata route (no PYO3_CONFIG_FILE; PYO3_CROSS_LIB_DIR pointing
+        at the target's ``_sysconfigdata*.py``), see :func:`pyo3_strategy`.
     """
     if pyo3_strategy(pyo3_version) != "config-file":
         return None
-    return [f"ext_suffix={abi.ext_suffix}", f"abiflags={abi.abiflags}"]
+    lines = [f"ext_suffix={abi.ext_suffix}", f"abiflags={abi.abiflags}"]
+    if abi.abiflags:
+        lines.append(f"build_flags={','.join(pyo3_build_flags(abi.abiflags))}")
+    return lines
+
+
+def pyo3_build_flags(abiflags: str) -> list[str]:
+    """PyO3's ``build_flags`` for ABI flags: oe-core's ``WITH_THREAD`` plus ``Py_DEBUG`` for
+    "d" and ``Py_GIL_DISABLED`` for "t".
+
+    pyo3-build-config rejects a config whose ``abiflags`` and ``build_flags`` disagree
+    (measured with PyO3 0.30.1 and a 3.14 debug target: "ABI flags are inconsistent
+    with Py_DEBUG=false"); a debug or free-threaded interpreter's sysconfigdata sets
+    Py_DEBUG / Py_GIL_DISABLED to 1, which PyO3 reads the same way.
+
+    Example:
+        >>> pyo3_build_flags("td")
+        ['WITH_THREAD', 'Py_DEBUG', 'Py_GIL_DISABLED']
+    """
+    return ["WITH_THREAD"] + (["Py_DEBUG"] if "d" in abiflags else []) + (["Py_GIL_DISABLED"] if "t" in abiflags else [])
 
 
 def pyo3_strategy(pyo3_version: tuple[int, int, int] | None) -> str:

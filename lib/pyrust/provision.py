@@ -740,27 +740,31 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
     return final
 
 
-def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64", cache_dir: Path | None = None,
-                          progress: Progress = print) -> Path:
-    """Unpack one Debian ``package`` of ``suite`` (never installed) into the cache; return its root.
+def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suite: str = "sid", cache_dir: Path | None = None,
+                              progress: Progress = print) -> Path:
+    """Unpack Debian ``packages`` of ``suite`` for ``arch`` (never installed) into one cached tree.
 
-    For host tools newer than the host's release has, when they need nothing but
-    themselves: sid's ``qemu-user`` (static binaries since 1:9.1) runs loong64 binaries
-    that bookworm's qemu-user 7.2 stops with SIGILL (LSX instructions).
+    For what the host's release lacks and needs no installing: sid's ``qemu-user`` (static
+    binaries since 1:9.1; bookworm's 7.2 stops sid's loong64 binaries with SIGILL), or a
+    target's C development files (``libc6-dev``, ``libgcc-16-dev``) for a linker.
 
     Args:
-        package: e.g. "qemu-user". suite: a key of :data:`PRIVATE_SUITES`. arch: the host's
-            Debian architecture. cache_dir, progress: as :func:`provision_debian_python`.
+        packages: e.g. ("qemu-user",); the first names the tree. suite: a key of
+            :data:`PRIVATE_SUITES`. arch: a Debian architecture. cache_dir, progress: as
+            :func:`provision_debian_python`.
 
     Returns:
-        ``<cache>/tools/<package>-<version>_<arch>`` (e.g. ``.../usr/bin/qemu-loongarch64``).
-        Cold: about 75 MB and 5 to 15 s for qemu-user; cached: under 1 s.
+        ``<cache>/tools/<first package>-<its version>_<arch>`` (absolute links made
+        relative, merged-/usr links added). Cold: about 75 MB and 5 to 15 s for
+        qemu-user; cached: under 1 s.
 
     Raises:
-        InputError: unknown suite. ProvisionError: apt fails or the package is not in ``suite``.
+        InputError: unknown suite. ProvisionError: apt fails or a package is not in ``suite``.
     """
     if suite not in PRIVATE_SUITES:
         raise InputError("suite", suite, f"one of {', '.join(PRIVATE_SUITES)}")
+    if not packages:
+        raise InputError("packages", packages, "at least one Debian package name")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     tools = root / "tools"
     tools.mkdir(parents=True, exist_ok=True)
@@ -769,20 +773,24 @@ def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64",
     opts = _private_apt(suite, arch, root) + _apt_opts(root, f"{suite}-{arch}")
     if not any((root / "apt" / f"{suite}-{arch}" / "lists").glob("*_Packages*")):
         _private_update(suite, arch, opts, progress)
-    versions = _candidates(arch, [package], opts)
-    if package not in versions:
+    versions = _candidates(arch, packages, opts)
+    if len(versions) < len(packages):
         _private_update(suite, arch, opts, progress)
-        versions = _candidates(arch, [package], opts)
-    if package not in versions:
-        raise ProvisionError(f"provision {arch}: no {package}:{arch} in Debian {suite}")
-    final = tools / f"{package}-{_safe(versions[package])}_{arch}"
+        versions = _candidates(arch, packages, opts)
+    missing = [p for p in packages if p not in versions]
+    if missing:
+        raise ProvisionError(f"provision {arch}: no {', '.join(missing)} for {arch} in Debian {suite}")
+    final = tools / f"{packages[0]}-{_safe(versions[packages[0]])}_{arch}"
     if (final / MANIFEST).is_file():
         return final
-    (deb,) = _download(arch, versions, root, progress, opts)
+    files = _download(arch, {p: versions[p] for p in packages}, root, progress, opts)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=tools))
     try:
-        _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
-        (tmp / MANIFEST).write_text(json.dumps({"package": package, "version": versions[package], "suite": suite}) + "\n")
+        for deb in files:
+            _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
+        relativize_symlinks(tmp)
+        _merged_usr_links(tmp)
+        (tmp / MANIFEST).write_text(json.dumps({"packages": versions, "suite": suite, "arch": arch}) + "\n")
         os.chmod(tmp, 0o755)
         try:
             os.rename(tmp, final)
@@ -791,8 +799,18 @@ def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64",
                 raise ProvisionError(f"provision {arch}: cannot create {final}; remove it and retry") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    progress(f"provision {arch}: {package} {versions[package]} ({suite}) unpacked: {final}")
+    progress(f"provision {arch}: {', '.join(packages)} ({suite}) unpacked: {final}")
     return final
+
+
+def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64", cache_dir: Path | None = None,
+                          progress: Progress = print) -> Path:
+    """One host tool from ``suite``: :func:`provision_debian_packages` of ``[package]``.
+
+    Example:
+        >>> provision_debian_tool("qemu-user") / "usr/bin/qemu-loongarch64"   # doctest: +SKIP
+    """
+    return provision_debian_packages([package], arch, suite, cache_dir, progress)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -256,10 +256,15 @@ def prepare_target(entry: CrossTarget, work: Path, rust_env: Mapping[str, str], 
     return args, target, sysroot
 
 
-def require_toolchain(target: Target, sysroot: Path, rust_env: Mapping[str, str], build_std: bool) -> None:
-    """Skip (fail under CI) unless qemu-user, the cross linker and Rust's std (or rust-src) are there."""
+def require_toolchain(target: Target, sysroot: Path, rust_env: Mapping[str, str], build_std: bool,
+                      version: str | None = None, abiflags: str | None = None) -> None:
+    """Skip (fail under CI) unless qemu-user, the cross linker and Rust's std (or rust-src) are there.
+
+    ``version``/``abiflags`` pick the sysroot's interpreter where it has several builds
+    (a Debian -dbg sysroot has the release and the debug _sysconfigdata).
+    """
     require_tool(target.qemu_binary)
-    require_tool(default_linker(resolve_abi(target, None, None, sysroot).abi))
+    require_tool(default_linker(resolve_abi(target, version, abiflags, sysroot).abi))
     if build_std:
         if not (Path(rust_env["PYRUST_RUST_SYSROOT"]) / "lib" / "rustlib" / "src" / "rust" / "library").is_dir():
             missing("no rust-src in the Rust sysroot (Debian's rust-web-src; scripts/rust-cross-setup) for -Zbuild-std")

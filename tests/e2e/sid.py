@@ -21,7 +21,9 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from pyrust.provision import DEBIAN_ARCHES, find_sysroot, interpreter_name
+from pyrust.machines import machine_vars
+from pyrust.provision import DEBIAN_ARCHES, find_sysroot, interpreter_name, provision_debian_packages
+from pyrust.target import Target, target_from_vars
 from testbed import cache_dir, missing, require_tool
 
 # s390x has no oe-core machine; the minimal variables a BSP layer would give.
@@ -112,6 +114,11 @@ def sid_sysroot(entry: SidInterpreter) -> Path:
     return found
 
 
+def oe_target(entry: SidInterpreter) -> Target:
+    """The library's Target for the oe-core configuration of ``entry`` (machine table or variables)."""
+    return target_from_vars(machine_vars(entry.machine) if entry.machine else dict(entry.variables))
+
+
 def sid_qemu_dir() -> Path | None:
     """``usr/bin`` of sid's qemu-user in the cache, or None."""
     found = sorted((cache_dir() / "tools").glob("qemu-user-*_amd64/usr/bin"))
@@ -150,3 +157,31 @@ def probe_prelude(work: Path) -> str:
 def parse_probe(stdout: str) -> dict:
     """The JSON object :data:`PROBE` printed (its last line)."""
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+# loongarch64: bookworm has no cross gcc. clang-19 with lld-19 (scripts/setup-testbed
+# --cross loongarch) links against sid's loong64 C library and libgcc, unpacked into the
+# cache; a wrapper named like Debian's cross gcc (what build-env's default linker is)
+# runs clang with that sysroot.
+LOONG64_DEV_PACKAGES = ("libc6-dev", "libgcc-16-dev", "linux-libc-dev", "libc6", "libgcc-s1")
+LOONG64_CC = "loongarch64-linux-gnu-gcc"
+
+
+def loong64_cc_dir(provision: bool = False) -> Path | None:
+    """The directory holding the ``loongarch64-linux-gnu-gcc`` wrapper, or None (``provision``:
+    unpack sid's loong64 C development files and write the wrapper first)."""
+    found = sorted((cache_dir() / "tools").glob("libc6-dev-*_loong64"))
+    if not found:
+        if not provision:
+            return None
+        found = [provision_debian_packages(LOONG64_DEV_PACKAGES, "loong64", cache_dir=cache_dir(),
+                                           progress=lambda line: None)]
+    dev = found[-1]
+    bindir = dev / "cc-bin"
+    wrapper = bindir / LOONG64_CC
+    text = f'#!/bin/sh\nexec clang-19 --target=loongarch64-linux-gnu --sysroot="{dev}" -fuse-ld=lld "$@"\n'
+    if provision and (not wrapper.is_file() or wrapper.read_text() != text):
+        bindir.mkdir(exist_ok=True)
+        wrapper.write_text(text)
+        wrapper.chmod(0o755)
+    return bindir if wrapper.is_file() else None

@@ -24,13 +24,21 @@ from pathlib import Path
 
 import pytest
 
-from pyrust.machines import machine_vars
 from pyrust.pyabi import python_abi
 from pyrust.qemurun import run_target_python
 from pyrust.resolve import resolve_abi
 from pyrust.sysconfigdata import abi_from_sysroot, read_build_details
-from pyrust.target import target_from_vars
-from sid import DEBIAN_DEVIATIONS, PROBE, SID_INTERPRETERS, SidInterpreter, parse_probe, probe_prelude, qemu_for, sid_sysroot
+from sid import (
+    DEBIAN_DEVIATIONS,
+    PROBE,
+    SID_INTERPRETERS,
+    SidInterpreter,
+    oe_target,
+    parse_probe,
+    probe_prelude,
+    qemu_for,
+    sid_sysroot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -78,10 +86,6 @@ def upstream_suffixes(entry: SidInterpreter, got: dict) -> list[str]:
         assert suffixes[at] == tagged, f"Debian's {tagged} is no longer right after .abi3.so: {suffixes}"
         del suffixes[at]
     return suffixes
-
-
-def oe_target(entry: SidInterpreter):
-    return target_from_vars(machine_vars(entry.machine) if entry.machine else dict(entry.variables))
 
 
 @pytest.mark.parametrize("label", SID_INTERPRETERS)

@@ -99,3 +99,16 @@ def test_extension_suffixes_of_an_unknown_suffix_are_refused(suffix):
 
 def test_wheel_platform_tag_does_not_depend_on_the_version():
     assert {python_abi(qemuarm(), f"3.{minor}").platform_tag for minor in (10, 11, 12, 13, 14, 15)} == {"linux_armv7l"}
+
+
+@pytest.mark.parametrize(("flags", "build_flags"), [("", None), ("d", "WITH_THREAD,Py_DEBUG"),
+                                                    ("t", "WITH_THREAD,Py_GIL_DISABLED")])
+def test_pyo3_config_states_debug_and_free_threaded_builds(flags, build_flags):
+    """PyO3 0.30.1 refuses abiflags=d without Py_DEBUG in build_flags ("ABI flags are
+    inconsistent with Py_DEBUG=false", measured building for Debian's 3.14d)."""
+    from pyrust.export import pyo3_config_lines
+
+    lines = pyo3_config_lines(python_abi(qemuarm(), "3.15", flags), (0, 30, 1))
+    assert lines is not None
+    assert [line for line in lines if line.startswith("build_flags=")] == ([f"build_flags={build_flags}"] if build_flags else [])
+    assert f"abiflags={flags}" in lines
