@@ -15,6 +15,7 @@ BBIMPORTS = [
     "triplet",
     "pyabi",
     "sysconfigdata",
+    "release",
     "resolve",
     "cargolock",
     "export",

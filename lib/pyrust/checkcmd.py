@@ -62,13 +62,14 @@ def run_check(args: argparse.Namespace) -> int:
 
     Exit status: 0 no findings, 1 findings, 2 bad input.
     """
-    from pyrust.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, collect_vars
+    from pyrust.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, collect_vars, release_of
 
     try:
-        target = target_from_vars(collect_vars(args.machine, args.env_file, args.var))
+        values = collect_vars(args.machine, args.env_file, args.var, args.release)
+        target = target_from_vars(values)
         sysroot, note = _interpreter(target, args.sysroot, args.no_import)
         resolution = resolve_abi(target, args.python, args.abiflags, sysroot,
-                                 require_sysroot_abi=args.sysroot is not None)
+                                 require_sysroot_abi=args.sysroot is not None, release=release_of(values, args.release))
     except InputError as err:
         print(f"pyrust: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -17,7 +17,7 @@ from pathlib import Path
 from pyrust.bbenv import parse_assignment, parse_bitbake_env
 from pyrust.errors import InputError
 from pyrust.export import build_environment
-from pyrust.machines import machine_vars
+from pyrust.machines import DEFAULT_RELEASE, RELEASES, machine_vars, release_from_corenames
 from pyrust.resolve import Resolution, resolve_abi
 from pyrust.target import Target, target_from_vars
 
@@ -32,6 +32,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--machine", help="an oe-core qemu machine from the embedded table, e.g. qemuarm")
+    parser.add_argument("--release", choices=RELEASES,
+                        help="openembedded-core release: its machine table and its python3's rules "
+                             "(default: the env file's LAYERSERIES_CORENAMES, else master)")
     parser.add_argument("--env-file", type=Path, help="a file with `bitbake -e <recipe>` output")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="set one BitBake variable (repeatable; wins over --machine and --env-file)")
@@ -64,11 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def collect_vars(machine: str | None, env_file: Path | None, assignments: Sequence[str]) -> dict[str, str]:
+def collect_vars(machine: str | None, env_file: Path | None, assignments: Sequence[str],
+                 release: str | None = None) -> dict[str, str]:
     """Merge the three sources of BitBake variables: machine table < env file < --var.
 
     ``--var TCLIBC=musl`` with ``--machine`` picks the table's musl variant of the
-    machine rather than contradicting its TARGET_OS.
+    machine rather than contradicting its TARGET_OS. ``release`` picks the machine
+    table (default master).
 
     Raises:
         InputError: none of the three given, an unreadable env file, a bad NAME=VALUE.
@@ -78,7 +83,7 @@ def collect_vars(machine: str | None, env_file: Path | None, assignments: Sequen
         raise InputError("target", None, "--machine NAME, --env-file FILE or --var NAME=VALUE")
     values: dict[str, str] = {}
     if machine is not None:
-        values.update(machine_vars(machine, overrides.get("TCLIBC") or "glibc"))
+        values.update(machine_vars(machine, overrides.get("TCLIBC") or "glibc", release or DEFAULT_RELEASE))
     if env_file is not None:
         try:
             text = env_file.read_text(encoding="utf-8", errors="replace")
@@ -89,10 +94,26 @@ def collect_vars(machine: str | None, env_file: Path | None, assignments: Sequen
     return values
 
 
+def release_of(values: dict[str, str], release: str | None) -> str:
+    """The release whose rules apply: ``--release``, else the variables'
+    LAYERSERIES_CORENAMES (``bitbake -e`` prints it), else master.
+
+    Raises:
+        InputError: LAYERSERIES_CORENAMES names a release without a table.
+    """
+    if release is not None:
+        return release
+    if values.get("LAYERSERIES_CORENAMES"):
+        return release_from_corenames(values["LAYERSERIES_CORENAMES"])
+    return DEFAULT_RELEASE
+
+
 def resolve_target(args: argparse.Namespace) -> tuple[Target, Resolution]:
-    """The target and its resolved ABI from parsed ``abi``/``check`` options."""
-    target = target_from_vars(collect_vars(args.machine, args.env_file, args.var))
-    resolution = resolve_abi(target, args.python, args.abiflags, args.sysroot, require_sysroot_abi=args.sysroot is not None)
+    """The target and its resolved ABI from parsed ``abi``/``check``/``build-env`` options."""
+    values = collect_vars(args.machine, args.env_file, args.var, args.release)
+    target = target_from_vars(values)
+    resolution = resolve_abi(target, args.python, args.abiflags, args.sysroot, require_sysroot_abi=args.sysroot is not None,
+                             release=release_of(values, args.release))
     return target, resolution
 
 

@@ -5,6 +5,8 @@ Plain functions over ``d`` (like oe-core's meta/lib/oe/*.py); standard library o
 
 from __future__ import annotations
 
+from pyrust.elfinfo import ElfTools, oe_qa_header
+from pyrust.machines import release_from_corenames
 from pyrust.target import BITBAKE_VARIABLES, Target, target_from_vars
 
 
@@ -25,3 +27,20 @@ def target(d) -> Target:
         InputError: the datastore's variables are contradictory or unsupported.
     """
     return target_from_vars(variables(d))
+
+
+def elf_tools(d) -> ElfTools:
+    """How the QA checks read ELF files inside BitBake, with no pyelftools: headers with
+    oe-core's oe.qa.ELFFile (as insane.bbclass), dynamic symbols with GNU readelf
+    (PYRUST_READELF, default "readelf" from HOSTTOOLS) on the task's PATH."""
+    return ElfTools(oe_qa_header, d.getVar("PYRUST_READELF") or "readelf", {"PATH": d.getVar("PATH") or ""})
+
+
+def release(d) -> str:
+    """The openembedded-core release of the configuration: "master", "wrynose" or
+    "scarthgap", from LAYERSERIES_CORENAMES (set by oe-core's conf/layer.conf).
+
+    Raises:
+        InputError: a release the library has no table for.
+    """
+    return release_from_corenames(d.getVar("LAYERSERIES_CORENAMES"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pyrust.errors import InputError
 from pyrust.pyabi import PythonABI, check_abiflags, extension_suffixes_for, parse_version, python_abi
+from pyrust.release import release_abi
 from pyrust.sysconfigdata import abi_from_sysroot
 from pyrust.target import Target
 
@@ -25,8 +26,15 @@ class Resolution:
 _COMPARED = ("version", "abiflags", "platform_triplet", "soabi", "ext_suffix", "extension_suffixes")
 
 
+def _rules(target: Target, version: str | None, abiflags: str, release: str | None) -> tuple[PythonABI, tuple[str, ...]]:
+    if release is None:
+        return python_abi(target, version, abiflags), ()
+    return release_abi(target, version, abiflags, release)
+
+
 def resolve_abi(target: Target, version: str | None = None, abiflags: str | None = None,
-                sysroot: str | Path | None = None, require_sysroot_abi: bool = False) -> Resolution:
+                sysroot: str | Path | None = None, require_sysroot_abi: bool = False,
+                release: str | None = None) -> Resolution:
     """The target's Python ABI: from the sysroot when it states one, else from the rules.
 
     Args:
@@ -38,6 +46,9 @@ def resolve_abi(target: Target, version: str | None = None, abiflags: str | None
         require_sysroot_abi: raise when ``sysroot`` states no ABI (the CLI's
             ``--sysroot``), instead of falling back to the rules with a warning (the
             bbclass, where python3 may not be in DEPENDS).
+        release: the openembedded-core release whose python3 recipe the rules follow
+            (:func:`pyrust.release.release_abi`: scarthgap's presets no
+            PLATFORM_TRIPLET); None for CPython's rules with oe-core's preset.
 
     Returns:
         :class:`Resolution`; ``abi.source`` is "sysroot" or "table". Each field where
@@ -57,13 +68,13 @@ def resolve_abi(target: Target, version: str | None = None, abiflags: str | None
                                  "a directory with _sysconfigdata*.py or build-details.json below usr/lib*/python3.*/ or python-sysconfigdata/")
             warnings.append(f"no _sysconfigdata*.py or build-details.json below {sysroot}; using the rules for {target.target_arch}")
     if truth is None:
-        abi = python_abi(target, version, abiflags or "")
-        return Resolution(abi, tuple(warnings))
+        abi, notes = _rules(target, version, abiflags or "", release)
+        return Resolution(abi, (*warnings, *notes))
 
     # The table for the sysroot's own version and flags, so only real differences show.
     vt = parse_version(truth.version, f"VERSION in {truth.path}")
     flags = check_abiflags(truth.abiflags, vt, f"ABIFLAGS in {truth.path}")
-    table = python_abi(target, truth.version, flags)
+    table, _ = _rules(target, truth.version, flags, release)
     asked = version or target.python_version  # --python, else PYTHON_BASEVERSION
     if asked is not None and asked != truth.version:
         warnings.append(f"Python version: sysroot {truth.path} has {truth.version}, asked for {asked}; using {truth.version}")

@@ -216,10 +216,13 @@ def _float_abi(family: str, vars: Mapping[str, str], ccargs: tuple[str, ...],
             return "soft"
         return "hard"
     if family in ("riscv32", "riscv64"):
-        # riscv/arch-riscv.inc: -mabi=ilp32/ilp32f/ilp32d, lp64/lp64f/lp64d.
+        # riscv/arch-riscv.inc: -mabi=ilp32/ilp32f/ilp32d, lp64/lp64f/lp64d. scarthgap's
+        # sets -mabi only for the soft-float tunes (riscv32nf, riscv64nf): without one,
+        # oe-core's gcc (configured with no --with-abi) uses GCC's riscv default for the
+        # rv32gc/rv64gc it is built for, ilp32d/lp64d (gcc/config.gcc): hard float.
         mabi = _ccarg_value(ccargs, "-mabi")
         if mabi is None:
-            raise InputError("TUNE_CCARGS", " ".join(ccargs), "a -mabi= option (riscv/arch-riscv.inc always sets one)")
+            return "hard"
         return {"d": "hard", "f": "single"}.get(mabi[-1], "soft")
     raise AssertionError(family)  # every family in tables.TARGET_ARCHES is handled above
 

@@ -5,6 +5,11 @@ The test bed comes from ``scripts/oe-testbed``: the archives in ``$PYRUST_UPSTRE
 ``$PYRUST_CACHE`` (default ``~/.cache/meta-pyrust``), and BitBake runs as an
 unprivileged build user in build dirs kept in that cache (so a second run is fast).
 
+Every test taking ``oe_testbed`` runs once per openembedded-core release in
+``$PYRUST_RELEASES`` (default "master wrynose scarthgap"; each release is its own
+pinned oe-core + BitBake pair, unpacked and with its own build dirs: ``oe-testbed
+--release``). Test ids carry the release first, e.g. ``test_x[scarthgap-qemuarm/glibc]``.
+
 Outside CI the tests skip, with the reason, when the archives or the host tools are
 missing; with ``CI=true`` that is a failure instead.
 """
@@ -37,6 +42,15 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"BitBake test bed unavailable: {reason}")
 
 
+# release -> (openembedded-core archive, BitBake archive), as scripts/oe-testbed pairs them
+ARCHIVES = {
+    "master": ("openembedded-core.tar.xz", "bitbake.tar.xz"),
+    "wrynose": ("openembedded-core-wrynose.tar.xz", "bitbake-2.18.tar.xz"),
+    "scarthgap": ("openembedded-core-scarthgap.tar.xz", "bitbake-2.8.tar.xz"),
+}
+RELEASES = tuple(os.environ.get("PYRUST_RELEASES", "master wrynose scarthgap").split())
+
+
 def _upstream_dir() -> Path:
     return Path(os.environ.get("PYRUST_UPSTREAM", REPO.parent / "shared" / "upstream"))
 
@@ -52,6 +66,7 @@ class OETestbed:
     OECORE_COMMIT, BITBAKE_COMMIT, BUILDS, BUILD_USER, LAYER...)."""
 
     paths: dict[str, str]
+    release: str = "master"
     tag: str = field(default_factory=_worker_tag)
 
     def builddir(self, name: str) -> str:
@@ -69,7 +84,7 @@ class OETestbed:
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` as the build user inside ``builddir`` (see ``builddir()``)."""
-        args = [str(TESTBED), "run", builddir]
+        args = [str(TESTBED), "run", "--release", self.release, builddir]
         if with_layer:
             args.append("--with-layer")
         for key, value in (env or {}).items():
@@ -86,7 +101,7 @@ class OETestbed:
 
     def init(self, builddir: str, with_layer: bool = False) -> Path:
         """Initialise ``builddir`` (see ``builddir()``) and return its path."""
-        args = [str(TESTBED), "init", *(["--with-layer"] if with_layer else []), builddir]
+        args = [str(TESTBED), "init", "--release", self.release, *(["--with-layer"] if with_layer else []), builddir]
         proc = subprocess.run(args, text=True, capture_output=True, timeout=SETUP_TIMEOUT)
         if proc.returncode != 0:
             pytest.fail(f"oe-testbed init {builddir} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}", pytrace=False)
@@ -119,27 +134,34 @@ class OETestbed:
     def gen_oe_facts(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         """Run scripts/gen-oe-facts (host side; it drives BitBake through oe-testbed)."""
         return subprocess.run(
-            [sys.executable, str(GEN_OE_FACTS), *args],
+            [sys.executable, str(GEN_OE_FACTS), "--release", self.release, *args],
             text=True,
             capture_output=True,
             timeout=timeout,
         )
 
 
-@pytest.fixture(scope="session")
-def oe_testbed() -> OETestbed:
-    """Bring up the BitBake + openembedded-core test bed (skips/fails when impossible)."""
+_TESTBEDS: dict[str, OETestbed] = {}
+
+
+def testbed_for(release: str) -> OETestbed:
+    """The test bed of one release, set up once per session (skips/fails when impossible)."""
+    if release in _TESTBEDS:
+        return _TESTBEDS[release]
+    if release not in ARCHIVES:
+        pytest.fail(f"PYRUST_RELEASES names {release!r}: expected some of {', '.join(ARCHIVES)}", pytrace=False)
     if not sys.platform.startswith("linux"):
         unavailable(f"needs Linux, not {sys.platform}")
     upstream = _upstream_dir()
-    for name in ("SHA256SUMS", "bitbake.tar.xz", "openembedded-core.tar.xz"):
+    for name in ("SHA256SUMS", *ARCHIVES[release]):
         if not (upstream / name).is_file():
             unavailable(f"{upstream / name} not found (set PYRUST_UPSTREAM to the directory with the archives)")
     for tool in ("bash", "tar", "xz", "sha256sum", "flock", "git"):
         if shutil.which(tool) is None:
             unavailable(f"host tool {tool!r} not found")
     try:
-        proc = subprocess.run([str(TESTBED), "setup"], text=True, capture_output=True, timeout=SETUP_TIMEOUT)
+        proc = subprocess.run([str(TESTBED), "--release", release, "setup"], text=True, capture_output=True,
+                              timeout=SETUP_TIMEOUT)
     except subprocess.TimeoutExpired:
         pytest.fail(f"oe-testbed setup took more than {SETUP_TIMEOUT} s", pytrace=False)
     if proc.returncode == 3:  # prerequisites missing (tools not installable as non-root...)
@@ -147,19 +169,49 @@ def oe_testbed() -> OETestbed:
     if proc.returncode != 0:
         pytest.fail(f"oe-testbed setup failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}", pytrace=False)
     paths = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-    return OETestbed(paths=paths)
+    _TESTBEDS[release] = OETestbed(paths=paths, release=release)
+    return _TESTBEDS[release]
+
+
+@pytest.fixture(scope="session", name="testbed_for")
+def _testbed_for_fixture():
+    """``testbed_for(release)`` for tests parametrized over releases themselves."""
+    return testbed_for
+
+
+def pytest_configure(config):
+    # registered here, beside the only tests that use it (pyproject.toml lists the others)
+    config.addinivalue_line("markers", "checklayer: yocto-check-layer for the non-master releases "
+                                       "(opt-in tier: about 10 min per release)")
+
+
+def pytest_generate_tests(metafunc):
+    # yocto-check-layer (test_check_layer.py): master's in the bitbake tier, the other
+    # releases' in the opt-in checklayer tier (about 10 min each)
+    if "check_layer_release" in metafunc.fixturenames:
+        metafunc.parametrize("check_layer_release", [
+            pytest.param(release, marks=pytest.mark.bitbake if release == "master" else pytest.mark.checklayer)
+            for release in RELEASES])
+
+
+@pytest.fixture(scope="session", params=RELEASES)
+def oe_testbed(request) -> OETestbed:
+    """The BitBake + openembedded-core test bed of each release in $PYRUST_RELEASES."""
+    return testbed_for(request.param)
 
 
 @pytest.fixture(scope="session")
-def cpython_probe() -> Path:
-    """CPython's Misc/platform_triplet.c as 3.13 ships it (3.14, oe-core's python3, uses
-    the same file), from scripts/fetch-cpython-probe (idempotent; offline once cached)."""
+def cpython_probes() -> dict[str, Path]:
+    """{"3.11": configure.ac's conftest, "3.13": Misc/platform_triplet.c} from
+    scripts/fetch-cpython-probe (idempotent; offline once cached). Which probe stands
+    for which python3 version: ``oracle.test_platform_triplet.PROBE_FOR``."""
     from testbed import cache_dir, missing  # noqa: PLC0415
 
-    path = cache_dir() / "cpython-src" / "platform_triplet-3.13.c"
-    if not path.is_file():
+    paths = {version: cache_dir() / "cpython-src" / f"platform_triplet-{version}.c" for version in ("3.11", "3.13")}
+    if not all(path.is_file() for path in paths.values()):
         subprocess.run([str(REPO / "scripts" / "fetch-cpython-probe")], text=True, capture_output=True,
                        timeout=1800, check=False)
-    if not path.is_file():
-        missing(f"{path} not found (scripts/fetch-cpython-probe could not provide the CPython 3.13 probe)")
-    return path
+    for version, path in paths.items():
+        if not path.is_file():
+            missing(f"{path} not found (scripts/fetch-cpython-probe could not provide the CPython {version} probe)")
+    return paths

@@ -1,23 +1,36 @@
 """The embedded oe-core facts cannot drift from real BitBake + openembedded-core.
 
-``lib/pyrust/data/machines.json`` and ``tests/data/oe_tunes.json`` are written by
-``scripts/gen-oe-facts``; here a few entries are extracted again through real BitBake
-(tinfoil, the generator's own method) and one through a plain ``bitbake -e``, and
-must be equal to the stored ones.
+``lib/pyrust/data/machines[-<release>].json`` and ``tests/data/oe_tunes[-<release>].json``
+are written by ``scripts/gen-oe-facts --release <release>``; here, for each release, a
+few entries are extracted again through that release's real BitBake (tinfoil, the
+generator's own method) and one through a plain ``bitbake -e -b`` of the recipe file
+(that one recipe parsed, appends applied), and must be equal to the stored ones; so
+must the release block (python3 version, PLATFORM_TRIPLET preset, ...).
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from pyrust.machines import data_file
+
 pytestmark = pytest.mark.bitbake
 
 REPO = Path(__file__).resolve().parents[2]
-MACHINES_JSON = REPO / "lib" / "pyrust" / "data" / "machines.json"
-TUNES_JSON = REPO / "tests" / "data" / "oe_tunes.json"
+
+
+def machines_json(release: str) -> Path:
+    return data_file(release)
+
+
+def tunes_json(release: str) -> Path:
+    name = "oe_tunes.json" if release == "master" else f"oe_tunes-{release}.json"
+    return REPO / "tests" / "data" / name
 
 # a few machines x libcs covering arm hard/soft float, 64-bit big endian, x86, ppc, riscv
 MACHINE_KEYS = (
@@ -48,9 +61,9 @@ def _load(path):
         return json.load(f)
 
 
-def _stored_machine(key: str) -> dict[str, str]:
+def _stored_machine(release: str, key: str) -> dict[str, str]:
     machine, libc = key.split("/")
-    return _load(MACHINES_JSON)["machines"][machine][libc]
+    return _load(machines_json(release))["machines"][machine][libc]
 
 
 def _extract(testbed, keys: list[str], name: str) -> dict:
@@ -67,7 +80,8 @@ def machine_values(oe_testbed) -> dict[str, dict[str, str]]:
 
 
 def test_machines_json_comes_from_this_oe_core(oe_testbed):
-    provenance = _load(MACHINES_JSON)["generated_from"]
+    provenance = _load(machines_json(oe_testbed.release))["generated_from"]
+    assert provenance["release"] == oe_testbed.release
     assert provenance["oe-core commit"] == oe_testbed.paths["OECORE_COMMIT"], (
         "machines.json was generated from another openembedded-core: run scripts/gen-oe-facts"
     )
@@ -75,14 +89,14 @@ def test_machines_json_comes_from_this_oe_core(oe_testbed):
 
 
 def test_tunes_json_comes_from_this_oe_core(oe_testbed):
-    provenance = _load(TUNES_JSON)["generated_from"]
+    provenance = _load(tunes_json(oe_testbed.release))["generated_from"]
     assert provenance["oe-core commit"] == oe_testbed.paths["OECORE_COMMIT"], (
         "oe_tunes.json was generated from another openembedded-core: run scripts/gen-oe-facts"
     )
 
 
-def test_machines_json_covers_every_machine_and_libc():
-    machines = _load(MACHINES_JSON)["machines"]
+def test_machines_json_covers_every_machine_and_libc(oe_testbed):
+    machines = _load(machines_json(oe_testbed.release))["machines"]
     assert len(machines) == 12
     for name, per_libc in machines.items():
         assert sorted(per_libc) == ["glibc", "musl"], name
@@ -92,12 +106,12 @@ def test_machines_json_covers_every_machine_and_libc():
 
 
 @pytest.mark.parametrize("key", MACHINE_KEYS)
-def test_machine_matches_bitbake(machine_values, key):
-    assert machine_values[key] == _stored_machine(key)
+def test_machine_matches_bitbake(oe_testbed, machine_values, key):
+    assert machine_values[key] == _stored_machine(oe_testbed.release, key)
 
 
 def test_tunes_match_bitbake(oe_testbed):
-    stored = _load(TUNES_JSON)["tunes"]
+    stored = _load(tunes_json(oe_testbed.release))["tunes"]
     keys = []
     for tune, libc in TUNE_NAMES:
         found = [k for k in stored if k.split("/")[1:] == [tune, libc]]
@@ -112,18 +126,41 @@ def test_bitbake_e_matches_machines_json(oe_testbed):
     from pyrust.bbenv import parse_bitbake_env
 
     machine, libc = BITBAKE_E_KEY.split("/")
+    recipe = sorted(glob.glob(os.path.join(oe_testbed.paths["OECORE"], "meta", "recipes-*", "*", "python3-rpds-py_*.bb")))[-1]
     proc = oe_testbed.run(
         oe_testbed.builddir("bitbake-e"),
-        "bitbake", "-e", "python3-rpds-py",
+        "bitbake", "-e", "-b", recipe,
         env={"MACHINE": machine, "TCLIBC": libc},
         timeout=3600,
     )
     env = parse_bitbake_env(proc.stdout)
-    stored = _stored_machine(BITBAKE_E_KEY)
+    stored = _stored_machine(oe_testbed.release, BITBAKE_E_KEY)
     got = {}
     for var in stored:
         if var == "QEMU_EXTRAOPTIONS":
             got[var] = env.get(f"QEMU_EXTRAOPTIONS:tune-{env['TUNE_PKGARCH']}", "")
         else:
             got[var] = env.get(var, "")
+    assert got == stored
+
+
+def test_release_facts_match_bitbake(oe_testbed):
+    """The release block: LAYERSERIES_CORENAMES and the recipes' versions as a plain
+    ``bitbake -e -b`` of each recipe prints them, and python3's PLATFORM_TRIPLET preset."""
+    from pyrust.bbenv import parse_bitbake_env
+
+    stored = _load(machines_json(oe_testbed.release))["release"]
+    meta = os.path.join(oe_testbed.paths["OECORE"], "meta")
+    got = {}
+    for name, key in (("python3", "python3"), ("python3-maturin", "maturin"),
+                      ("python3-setuptools-rust", "setuptools-rust"), ("python3-rpds-py", "rpds-py")):
+        recipe = sorted(glob.glob(os.path.join(meta, "recipes-*", "*", f"{name}_*.bb")))[-1]
+        env = parse_bitbake_env(oe_testbed.run(oe_testbed.builddir("bitbake-e"), "bitbake", "-e", "-b", recipe,
+                                               env={"MACHINE": "qemuarm"}, timeout=1200).stdout)
+        got[key] = env["PV"]
+        got["LAYERSERIES_CORENAMES"] = env["LAYERSERIES_CORENAMES"]
+        if name == "python3":
+            preset = [arg for arg in env["EXTRA_OECONF"].split() if arg.startswith("PLATFORM_TRIPLET=")]
+            got["platform_triplet_preset"] = bool(preset)
+            got["platform_triplet_preset_qemuarm"] = preset[-1].split("=", 1)[1] if preset else ""
     assert got == stored

@@ -19,6 +19,15 @@ given: oe-core's python3 recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS
 (``EXTRA_OECONF`` in meta/recipes-devtools/python/python3_*.bb), so that is the oracle's
 answer then.
 
+Per release (``test_release_platform_triplet``): every machine and every tune of each
+release's own tables (``machines[-<release>].json``, ``oe_tunes[-<release>].json``,
+generated from that release's BitBake), with the probe of that release's python3
+(PYTHON_BASEVERSION of the table) and that release's recipe: where the probe fails and
+the recipe passes no PLATFORM_TRIPLET (scarthgap: the table's ``release`` block, read
+from python3's EXTRA_OECONF), configure has no triplet and the answer is "" (SOABI
+"cpython-312", EXT_SUFFIX ".cpython-312.so"), compared with
+``pyrust.release.release_abi``. Probe used per version: :data:`PROBE_FOR`.
+
 The compiler is chosen from TARGET_ARCH/TARGET_OS (the ``${TARGET_SYS}-gcc`` oe-core would
 use) by the table in :func:`toolchain_for`; flags placed *before* TUNE_CCARGS make the
 Debian compiler start from the defaults oe-core's cross gcc is configured with for that
@@ -64,6 +73,7 @@ from pathlib import Path
 import pytest
 
 from pyrust.errors import InputError
+from pyrust.release import release_abi
 from pyrust.target import target_from_vars
 from pyrust.triplet import platform_triplet
 from testbed import OE_INCONSISTENT_TUNES, REPO, missing, require_tool
@@ -72,6 +82,16 @@ pytestmark = pytest.mark.oracle
 
 MACHINES_JSON = REPO / "lib" / "pyrust" / "data" / "machines.json"
 TUNES_JSON = REPO / "tests" / "data" / "oe_tunes.json"
+RELEASES = ("master", "wrynose", "scarthgap")
+
+# The probe configure runs for each python3 version of a release. 3.13 and 3.14 ship the
+# same Misc/platform_triplet.c. CPython 3.12's configure.ac conftest is not in any Debian
+# suite (python3.12 never reached a Debian release; deb-src of sid, experimental, trixie,
+# trixie-backports and bookworm-backports have no python3.12 on 2026-12-01), so the
+# 3.11 conftest stands in for it: a known gap (between the two the Linux part gained the
+# __loongarch__ branch, whose rows are skipped here anyway: Debian has no loongarch64
+# compiler; the musl rewrite on the build OS is the same).
+PROBE_FOR = {"3.11": "3.11", "3.12": "3.11", "3.13": "3.13", "3.14": "3.13"}
 
 # Probe versions; 3.11 is always fetched, newer ones only when the Debian archive has them.
 VERSIONS = ("3.11", "3.13")
@@ -117,6 +137,37 @@ def _load_configs() -> dict[str, dict[str, str]]:
 
 
 CONFIGS = _load_configs()
+
+
+def _release_file(kind: str, release: str) -> Path:
+    if kind == "machines":
+        return MACHINES_JSON if release == "master" else MACHINES_JSON.with_name(f"machines-{release}.json")
+    return TUNES_JSON if release == "master" else TUNES_JSON.with_name(f"oe_tunes-{release}.json")
+
+
+def _load_release_configs() -> tuple[dict[str, dict[str, str]], dict[str, dict]]:
+    """({"<release>:machine:M/L" or "<release>:tune:K": vars}, {release: release block})."""
+    configs: dict[str, dict[str, str]] = {}
+    facts: dict[str, dict] = {}
+    for release in RELEASES:
+        path = _release_file("machines", release)
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        facts[release] = data["release"]
+        for machine in sorted(data["machines"]):
+            for libc in sorted(data["machines"][machine]):
+                configs[f"{release}:machine:{machine}/{libc}"] = data["machines"][machine][libc]
+        tunes = _release_file("tunes", release)
+        if tunes.is_file():
+            with open(tunes, encoding="utf-8") as f:
+                for key, values in sorted(json.load(f).get("tunes", {}).items()):
+                    configs[f"{release}:tune:{key}"] = values
+    return configs, facts
+
+
+RELEASE_CONFIGS, RELEASE_FACTS = _load_release_configs()
 
 
 # --- which compiler, started from which defaults ------------------------------------------
@@ -337,9 +388,12 @@ def oracle_runs(cpython_probes, tmp_path_factory) -> dict[tuple[str, str], Probe
     """{(version, config key): ProbeRun} for every configuration, run in threads."""
     oracle = Oracle(cpython_probes, tmp_path_factory.mktemp("platform-triplet-oracle"))
     keys = [(version, key) for version in VERSIONS for key in CONFIGS]
+    # each release's rows with the probe of its own python3
+    keys += [(PROBE_FOR[values["PYTHON_BASEVERSION"]], key) for key, values in RELEASE_CONFIGS.items()]
+    configs = {**CONFIGS, **RELEASE_CONFIGS}
     # Prime the cache one command at a time per thread (distinct commands only).
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 1) * 2)) as pool:
-        results = list(pool.map(lambda vk: oracle.run(vk[0], CONFIGS[vk[1]]), keys))
+        results = list(pool.map(lambda vk: oracle.run(vk[0], configs[vk[1]]), keys))
     return dict(zip(keys, results))
 
 
@@ -350,12 +404,9 @@ def _fallback(vars: Mapping[str, str]) -> str:
     return f"{(vars.get('HOST_ARCH') or vars['TARGET_ARCH']).strip()}-{(vars.get('HOST_OS') or vars['TARGET_OS']).strip()}"
 
 
-@pytest.mark.parametrize("key", list(CONFIGS))
-@pytest.mark.parametrize("version", VERSIONS)
-def test_platform_triplet(version, key, oracle_runs, record_outcome, probe_gaps):
-    vars = CONFIGS[key]
+def _require_answer(run: ProbeRun, version: str, vars: Mapping[str, str], record_outcome, probe_gaps) -> None:
+    """Skip (or fail) unless the probe ran to a triplet or its #error."""
     arch = vars["TARGET_ARCH"].strip()
-    run = oracle_runs[(version, key)]
     if run.kind == "no-debian-compiler":
         record_outcome(version, arch, "skipped", run.detail)
         pytest.skip(run.detail)
@@ -381,6 +432,14 @@ def test_platform_triplet(version, key, oracle_runs, record_outcome, probe_gaps)
         record_outcome(version, arch, "failed", f"oracle could not run the probe: {run.detail}")
         pytest.fail(f"the probe did not run: {' '.join(run.command)}\n{run.detail}", pytrace=False)
 
+
+@pytest.mark.parametrize("key", list(CONFIGS))
+@pytest.mark.parametrize("version", VERSIONS)
+def test_platform_triplet(version, key, oracle_runs, record_outcome, probe_gaps):
+    vars = CONFIGS[key]
+    arch = vars["TARGET_ARCH"].strip()
+    run = oracle_runs[(version, key)]
+    _require_answer(run, version, vars, record_outcome, probe_gaps)
     oracle = run.triplet if run.kind == "triplet" else _fallback(vars)
     how = f"probe printed {run.triplet!r}" if run.kind == "triplet" else f"probe hit #error ({run.detail}): preset"
     vt = tuple(int(part) for part in version.split("."))
@@ -404,6 +463,42 @@ def test_platform_triplet(version, key, oracle_runs, record_outcome, probe_gaps)
         f"TUNE_CCARGS={vars.get('TUNE_CCARGS', '').strip()!r} TARGET_OS={vars['TARGET_OS']!r} "
         f"TARGET_FPU={vars.get('TARGET_FPU')!r}\ncommand: {' '.join(run.command)}\n{run.warnings}"
     )
+
+
+@pytest.mark.parametrize("key", list(RELEASE_CONFIGS))
+def test_release_platform_triplet(key, oracle_runs, record_outcome, probe_gaps):
+    """Each release's rows with its own python3 and its own recipe's preset (or none)."""
+    release = key.split(":", 1)[0]
+    vars = RELEASE_CONFIGS[key]
+    arch = vars["TARGET_ARCH"].strip()
+    python = vars["PYTHON_BASEVERSION"]
+    probe = PROBE_FOR[python]
+    run = oracle_runs[(probe, key)]
+    label = f"{release}/{python}"
+    _require_answer(run, probe, vars, record_outcome, probe_gaps)
+    preset = _fallback(vars) if RELEASE_FACTS[release]["platform_triplet_preset"] else ""
+    oracle = run.triplet if run.kind == "triplet" else preset
+    how = (f"probe {probe} printed {run.triplet!r}" if run.kind == "triplet"
+           else f"probe {probe} hit #error ({run.detail}): {release}'s preset {preset!r}")
+    try:
+        abi, notes = release_abi(target_from_vars(vars), python, "", release)
+    except InputError as exc:
+        tune = key.split(":tune:", 1)[1] if ":tune:" in key else ""
+        if tune in OE_INCONSISTENT_TUNES:
+            assert exc.variable == OE_INCONSISTENT_TUNES[tune]
+            record_outcome(label, arch, "compared", f"refused as inconsistent: {exc}")
+            return
+        record_outcome(label, arch, "failed", f"library raised InputError: {exc} (oracle {oracle!r})")
+        pytest.fail(f"{key}: the library rejects the configuration: {exc}; oracle: {oracle!r} ({how})", pytrace=False)
+    record_outcome(label, arch, "compared" if abi.platform_triplet == oracle else "failed",
+                   "" if abi.platform_triplet == oracle else f"oracle {oracle!r} ({how}) != library {abi.platform_triplet!r}")
+    assert abi.platform_triplet == oracle, (
+        f"{key} CPython {python}: oracle {oracle!r} ({how}), library {abi.platform_triplet!r}\n"
+        f"TUNE_CCARGS={vars.get('TUNE_CCARGS', '').strip()!r}\ncommand: {' '.join(run.command)}")
+    # no triplet: the library says so, and EXT_SUFFIX has none
+    assert bool(notes) == (oracle == ""), notes
+    if oracle == "":
+        assert abi.ext_suffix == f".cpython-{python.replace('.', '')}.so"
 
 
 def test_oracle_coverage(oracle_runs, probe_gaps):
