@@ -813,6 +813,74 @@ def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64",
     return provision_debian_packages([package], arch, suite, cache_dir, progress)
 
 
+class DebUri(NamedTuple):
+    """Where apt fetches one package from, and the SHA256 its index gives for it."""
+
+    url: str
+    sha256: str
+
+
+def debian_uris(arch: str, packages: Sequence[str], suite: str = "bookworm", cache_dir: Path | None = None,
+                pinned: dict[str, str] | None = None) -> list[DebUri]:
+    """The download URL and SHA256 of each of ``packages`` (apt's candidate version for
+    ``arch``, or the version ``pinned`` gives), as apt itself would fetch them (``apt-get --print-uris download``): for a
+    BitBake SRC_URI (``url;sha256sum=...``) that fetches the very files a sysroot here
+    unpacks. Nothing is downloaded or installed.
+
+    Args:
+        arch: a Debian architecture ("armhf", "amd64", "all" packages are found under any).
+        packages: package names without architecture ("libc6", "python3.14-minimal").
+        suite: "bookworm" (the host's own apt sources; dpkg must know ``arch``) or a key of
+            :data:`PRIVATE_SUITES` ("sid": the private configuration of
+            :func:`provision_debian_python`, updated first when it has no lists yet).
+        cache_dir: cache root (None: :func:`default_cache_dir`).
+        pinned: package -> Debian version, for packages that must match an installed one
+            (``{"rust-web-src": "1.96.0+dfsg1-1~deb12u2"}``).
+
+    Returns:
+        One :class:`DebUri` per package, in the order given.
+
+    Raises:
+        ProvisionError: a package has no candidate for ``arch`` in ``suite``, or apt fails.
+
+    Example:
+        >>> debian_uris("armhf", ["libc6"])[0].url.endswith("_armhf.deb")   # doctest: +SKIP
+        True
+    """
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if suite in PRIVATE_SUITES:
+        opts = _private_apt(suite, arch, root) + _apt_opts(root, f"{suite}-{arch}")
+        if not any((root / "apt" / f"{suite}-{arch}" / "lists").glob("*_Packages*")):
+            _private_update(suite, arch, opts, lambda line: None)
+    else:
+        opts = _apt_opts(root)
+    versions = {**_candidates(arch, [p for p in packages if p not in (pinned or {})], opts), **(pinned or {})}
+    absent = [p for p in packages if p not in versions]
+    if absent:
+        raise ProvisionError(f"provision {arch}: no candidate for {', '.join(absent)} in {suite} "
+                             f"(dpkg --add-architecture {arch} && apt-get update, or scripts/setup-testbed)")
+    out = _run(["apt-get", *opts, "--print-uris", "download", *(f"{p}:{arch}={versions[p]}" for p in packages)],
+               arch, "apt-get --print-uris download", cwd=Path(tempfile.gettempdir()))
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"'([^']+)' (\S+?)_\S+ \d+ SHA256:([0-9a-f]{64})", line)
+        if m:
+            found[m.group(2)] = DebUri(m.group(1), m.group(3))
+    missing = [p for p in packages if p not in found]
+    if missing:
+        raise ProvisionError(f"provision {arch}: apt-get --print-uris gave no URL for {', '.join(missing)}")
+    return [found[p] for p in packages]
+
+
+def debian_python_uris(debian_arch: str, python: str = PYTHON_VERSION, abiflags: str = "",
+                       cache_dir: Path | None = None) -> list[DebUri]:
+    """:func:`debian_uris` of exactly the packages :func:`provision_debian_python` unpacks
+    for ``debian_arch``, ``python`` and ``abiflags`` (same arguments, same errors)."""
+    _check_arch(debian_arch)
+    row = debian_python(python, abiflags)
+    return debian_uris(debian_arch, row.debug_packages if abiflags else row.packages, row.suite, cache_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python3 -m pyrust.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``; exit 0/1/2."""
     ap = argparse.ArgumentParser(

@@ -42,6 +42,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "lib"))
+from pyrust import provision  # noqa: E402  (the checkout's library, whatever is pip-installed)
+
 LAYER = HERE / "meta-pyrust-testbed"
 OE_TESTBED = REPO / "scripts" / "oe-testbed"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -55,10 +58,6 @@ INSTALLER_PATCH = "meta/recipes-devtools/python/python3-installer/interpreter.pa
 #: Tools oe-core calls with ${TARGET_PREFIX} (bitbake.conf, rust-common's wrappers).
 CROSS_TOOLS = ("gcc", "cpp", "ar", "as", "ld", "ld.bfd", "nm", "objcopy", "objdump", "ranlib",
                "readelf", "strip", "gcc-ar", "gcc-nm", "gcc-ranlib")
-
-#: Packages of a Debian target python3 sysroot (what pyrust.provision unpacks for 3.11).
-DEBIAN_PYTHON_PACKAGES = ("python{v}-minimal", "libpython{v}-minimal", "libpython{v}-stdlib",
-                          "libc6", "zlib1g", "libexpat1", "libgcc-s1")
 
 
 @dataclass(frozen=True)
@@ -78,8 +77,9 @@ class Arch:
 
 
 ARCHES: dict[str, Arch] = {
-    # qemuarm (cortexa15thf-neon): Debian armhf is the same ABI (EABI, VFP hard-float).
-    "arm": Arch("arm-oe-linux-gnueabi", "arm-linux-gnueabihf", "qemu-arm", ("debian", "armhf", "3.11")),
+    # qemuarm (cortexa15thf-neon): Debian armhf is the same ABI (EABI, VFP hard-float); sid's
+    # python3.14 is oe-core master's own Python version, so no PYTHON_BASEVERSION override.
+    "arm": Arch("arm-oe-linux-gnueabi", "arm-linux-gnueabihf", "qemu-arm", ("debian", "armhf", "3.14")),
     # qemumips + DEFAULTTUNE=mips32r2el: little-endian o32, Debian mipsel.
     "mipsel": Arch("mipsel-oe-linux", "mipsel-linux-gnu", "qemu-mipsel", ("debian", "mipsel", "3.11")),
     # qemuppc (ppc7400): 32-bit big-endian; Debian has no powerpc python3.11.
@@ -226,32 +226,9 @@ exec /usr/bin/rustc "$@"
 
 # ---------------------------------------------------------------------------- inputs
 
-def apt_uris(specs: list[str]) -> list[str]:
-    """SRC_URI entries (``URL;sha256sum=...``) for Debian packages ``pkg:arch=version``,
-    from apt's own configuration and indexes (``apt-get --print-uris download``)."""
-    out = run(["apt-get", "--print-uris", "download", *specs], cwd="/tmp").stdout
-    uris = []
-    for line in out.splitlines():
-        m = re.match(r"'([^']+)' (\S+) \d+ SHA256:([0-9a-f]{64})", line)
-        if m:
-            uris.append(f"{m.group(1)};sha256sum={m.group(3)}")
-    if len(uris) != len(specs):
-        raise TestbedError(f"apt-get --print-uris download {' '.join(specs)} gave {len(uris)} URIs for {len(specs)} packages")
-    return uris
-
-
-def candidate(pkg: str) -> str:
-    """apt's candidate version of ``pkg`` (``name:arch``), or TestbedError."""
-    out = run(["apt-cache", "policy", pkg]).stdout
-    m = re.search(r"Candidate: (\S+)", out)
-    if not m or m.group(1) == "(none)":
-        raise TestbedError(f"apt has no candidate for {pkg} (dpkg --add-architecture + apt-get update: scripts/setup-testbed does it)")
-    return m.group(1)
-
-
-def debian_python_uris(debarch: str, version: str) -> list[str]:
-    pkgs = [p.format(v=version) for p in DEBIAN_PYTHON_PACKAGES]
-    return [f"{u};subdir=sysroot" for u in apt_uris([f"{p}:{debarch}={candidate(f'{p}:{debarch}')}" for p in pkgs])]
+def src_uris(debs, subdir: str) -> list[str]:
+    """BitBake SRC_URI entries for pyrust.provision.DebUri rows: fetched and checksummed by do_fetch."""
+    return [f"{deb.url};sha256sum={deb.sha256};subdir={subdir}" for deb in debs]
 
 
 def cpython_tarball(triplet: str, version: str) -> str:
@@ -302,6 +279,14 @@ def pypi_premirror(oecore: Path) -> Path:
 
 # ---------------------------------------------------------------------------- site.conf
 
+def python3_version(oecore: Path) -> str:
+    """oe-core's PYTHON_BASEVERSION (meta/classes-recipe/python3-dir.bbclass)."""
+    m = re.search(r'^PYTHON_BASEVERSION = "([0-9.]+)"', (oecore / "meta/classes-recipe/python3-dir.bbclass").read_text(), re.M)
+    if not m:
+        raise TestbedError(f"{oecore}: no PYTHON_BASEVERSION in python3-dir.bbclass")
+    return m.group(1)
+
+
 def site_conf(oecore: Path) -> str:
     """The test bed's site configuration: machine-independent (per-architecture values under
     TRANSLATED_TARGET_ARCH overrides), so that one file serves every MACHINE and oe-selftest,
@@ -310,8 +295,8 @@ def site_conf(oecore: Path) -> str:
     venv_dir = venv(oecore)
     bindir = write_wrappers(venv_dir)
     rust_deb, rust_upstream = rust_version()
-    pseudo = apt_uris([f"{p}:amd64={candidate(p + ':amd64')}" for p in ("pseudo", "libpseudo")])
-    rust_src = apt_uris([f"rust-web-src={rust_deb}"])
+    pseudo = provision.debian_uris("amd64", ["pseudo", "libpseudo"])
+    rust_src = provision.debian_uris("amd64", ["rust-web-src"], pinned={"rust-web-src": rust_deb})
     mirror = pypi_premirror(oecore)
     work = work_dir()
 
@@ -358,15 +343,20 @@ def site_conf(oecore: Path) -> str:
         'PREFERRED_RPROVIDER_python3-core = "testbed-python3"',
         f'TESTBED_RUST_VERSION = "{rust_upstream}"',
         'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
-        f'TESTBED_RUST_SRC_URI = "{rust_src[0]};subdir=rust-src"',
-        f'TESTBED_PSEUDO_DEBS = "{" ".join(u + ";subdir=deb" for u in pseudo)}"',
+        f'TESTBED_RUST_SRC_URI = "{src_uris(rust_src, "rust-src")[0]}"',
+        f'TESTBED_PSEUDO_DEBS = "{" ".join(src_uris(pseudo, "deb"))}"',
         f'PREMIRRORS:prepend = "https?://.*/packages/source/.* file://{mirror}/ "',
     ]
+    oe_version = python3_version(oecore)
     for key, arch in ARCHES.items():
         kind, where, version = arch.python
-        uris = debian_python_uris(where, version) if kind == "debian" else [cpython_tarball(where, version)]
+        if kind == "debian":
+            uris = src_uris(provision.debian_python_uris(where, version), "sysroot")
+        else:
+            uris = [cpython_tarball(where, version)]
         lines.append(f'TESTBED_PYTHON3_SRC_URI:{key} = "{" ".join(uris)}"')
-        lines.append(f'PYTHON_BASEVERSION:{key} = "{version}"')
+        if version != oe_version:
+            lines.append(f'PYTHON_BASEVERSION:{key} = "{version}"')
     lines.append(f'TESTBED_WRAPPERS = "{bindir}"')
     return "\n".join(lines) + "\n"
 

@@ -45,6 +45,14 @@ do_install() {
             /*) ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "${D}$dest")" "$link" ;;
         esac
     done
+    # Merged-/usr packages (Debian sid) ship the loader in /usr/lib only; the binaries'
+    # PT_INTERP names /lib/ld-*.so* (base-files' /lib -> usr/lib link on a real system).
+    if [ ! -e ${D}/lib ]; then
+        install -d ${D}/lib
+        for loader in ${D}${libdir}/ld-*.so*; do
+            if [ -e "$loader" ]; then ln -s ../usr/lib/$(basename $loader) ${D}/lib/; fi
+        done
+    fi
     version=${PYTHON_BASEVERSION}
     [ -x ${D}${bindir}/python$version ] || bbfatal "no python$version in the prebuilt sysroot (PYTHON_BASEVERSION=$version)"
     ln -sf python$version ${D}${bindir}/python3
