@@ -12,6 +12,10 @@ qemu-user. riscv64, s390x and loongarch64 build Rust's std from source (build-en
 amd64 rustc-web (asking scripts/rust-cross-setup for s390x pins every architecture back
 to the newest common version, 1.85, and downgrades the host's rustc-web).
 
+For armv7 and aarch64 x 3.14 the device's own pip (PyPI's pure-Python pip wheel, run by
+the target interpreter under qemu-user) installs the wheel into a prefix: its tag must be
+in packaging.tags.sys_tags() as the target computes them.
+
 Needs qemu-user, the sid sysroots (tests/e2e/provision-sid), Debian's Rust with the
 armhf/arm64 std and rust-src (scripts/rust-cross-setup), the cross gcc's
 (scripts/setup-testbed --cross arm,riscv,s390x) and maturin. Missing tools skip (fail under CI=true).
@@ -22,10 +26,13 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import parse_wheel_filename
 
 from crossbuild import (
     EXAMPLE,
@@ -36,9 +43,11 @@ from crossbuild import (
     require_toolchain,
     rust_environment,
 )
+from pyrust.check import find_interpreter
+from pyrust.qemurun import run_target_python
 from pyrust.resolve import resolve_abi
-from sid import SID_INTERPRETERS, loong64_cc_dir, oe_target, qemu_for, sid_sysroot
-from testbed import missing, require_tool
+from sid import SID_INTERPRETERS, loong64_cc_dir, oe_target, packaging_dir, parse_probe, qemu_for, sid_sysroot
+from testbed import cache_dir, missing, require_tool
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +153,69 @@ def test_pyrust_check_imports_it(sid_build, tmp_path):
 def test_module_is_called_on_the_target(sid_build, tmp_path):
     row, view, built = sid_build
     assert_example_works(view, built, tmp_path)
+
+
+# ---- the wheel a device's pip accepts ---------------------------------------------------
+
+PIP_VERSION = "26.3"  # pure-Python wheel from PyPI, run by the target interpreter
+PIP_BUILDS = ("armv7-3.14", "aarch64-3.14")
+
+# One target interpreter run: packaging's sys_tags() as the device computes them, pip
+# installing the wheel into a prefix (and refusing a copy tagged for x86_64), then the
+# module imported from that prefix and called.
+PIP_SCRIPT = r"""
+import json, sys
+sys.path[:0] = [{pip!r}, {pure!r}]
+from packaging import tags
+from pip._internal.cli.main import main as pip
+common = ["install", "--no-index", "--no-deps", "--no-cache-dir", "--disable-pip-version-check",
+          "--root-user-action=ignore", "--target"]
+wrong = pip(common + [{prefix!r} + "-wrong", {wrong!r}])
+right = pip(common + [{prefix!r}, {wheel!r}])
+sys.path.insert(0, {prefix!r})
+import pyrust_example as m
+so = sys.modules["pyrust_example.pyrust_example"].__file__
+print(json.dumps({{"sys_tags": [str(t) for t in tags.sys_tags()], "wrong": wrong, "right": right,
+                   "add": m.add(2, 3), "module": so}}))
+"""
+
+
+@pytest.fixture(scope="session")
+def pip_wheel(rust_env) -> Path:
+    """pip's own wheel from PyPI, downloaded once into the cache."""
+    wheels = cache_dir() / "wheels"
+    found = sorted(wheels.glob(f"pip-{PIP_VERSION}-py3-none-any.whl"))
+    if not found:
+        wheels.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                               "--only-binary", ":all:", f"pip=={PIP_VERSION}", "-d", str(wheels)],
+                              capture_output=True, text=True, timeout=600)
+        found = sorted(wheels.glob(f"pip-{PIP_VERSION}-py3-none-any.whl"))
+        if proc.returncode != 0 or not found:
+            missing(f"pip download pip=={PIP_VERSION} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return found[0]
+
+
+@pytest.mark.parametrize("sid_build", PIP_BUILDS, indirect=True)
+def test_device_pip_installs_the_wheel(sid_build, pip_wheel, tmp_path):
+    """The wheel's tag is one the target computes (packaging.tags.sys_tags() under
+    qemu-user), the target's own pip installs it into a prefix (and refuses the same
+    wheel tagged linux_x86_64), and the module imports from there and is called."""
+    row, _, built = sid_build
+    wrong = tmp_path / built.wheel.name.replace(f"-{built.env['PYRUST_PLATFORM_TAG']}.whl", "-linux_x86_64.whl")
+    shutil.copy(built.wheel, wrong)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    code = PIP_SCRIPT.format(pip=str(pip_wheel), pure=str(packaging_dir(tmp_path)), prefix=str(tmp_path / "prefix"),
+                             wheel=str(built.wheel), wrong=str(wrong))
+    python = find_interpreter(built.sysroot, SID_INTERPRETERS[row.interpreter].version)
+    assert python is not None
+    result = run_target_python(built.target.qemu_binary, built.target.qemu_options, built.sysroot, python, code,
+                               cwd=cwd, timeout=600)
+    assert result.returncode == 0 and not result.timed_out, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    got = parse_probe(result.stdout)
+    assert set(str(t) for t in parse_wheel_filename(built.wheel.name)[3]) <= set(got["sys_tags"])
+    assert (got["wrong"], got["right"]) == (1, 0), result.stdout + result.stderr
+    assert "is not a supported wheel on this platform" in result.stdout + result.stderr
+    assert (got["add"], Path(got["module"]).name) == (5, f"pyrust_example{row.ext_suffix}")
+    assert Path(got["module"]).is_relative_to(tmp_path / "prefix")
