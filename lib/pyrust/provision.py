@@ -564,6 +564,18 @@ def _check_sysroot(arch: str, sysroot: Path, name: str = f"python{PYTHON_VERSION
         raise ProvisionError(f"provision {arch}: the dynamic loader {elf.interpreter} does not resolve inside the sysroot")
 
 
+def _publish(tmp: Path, final: Path, manifest: dict, arch: str) -> None:
+    """Write the manifest (last: it marks the tree complete) and rename ``tmp`` to ``final``
+    in one step; when another run got there first, keep its copy."""
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not (final / MANIFEST).is_file():
+            raise ProvisionError(f"provision {arch}: cannot create {final}; remove it and retry") from None
+
+
 def clean_stale(sysroots: Path) -> None:
     """Remove ``.tmp-*`` directories left by runs that died (their pid is gone)."""
     for tmp in sysroots.glob(".tmp-*"):
@@ -726,14 +738,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
             "packages": {p: versions[p] for p in packages},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / MANIFEST).is_file():
-                raise ProvisionError(f"provision {arch}: cannot create {final}; remove it and retry") from None
-            # another run finished first: keep its copy
+        _publish(tmp, final, manifest, arch)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"provision {arch}: ready in {time.monotonic() - t0:.1f} s: {final}")
@@ -790,13 +795,7 @@ def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suit
             _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
         relativize_symlinks(tmp)
         _merged_usr_links(tmp)
-        (tmp / MANIFEST).write_text(json.dumps({"packages": versions, "suite": suite, "arch": arch}) + "\n")
-        os.chmod(tmp, 0o755)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / MANIFEST).is_file():
-                raise ProvisionError(f"provision {arch}: cannot create {final}; remove it and retry") from None
+        _publish(tmp, final, {"packages": versions, "suite": suite, "arch": arch}, arch)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"provision {arch}: {', '.join(packages)} ({suite}) unpacked: {final}")

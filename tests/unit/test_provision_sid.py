@@ -1,0 +1,63 @@
+"""pyrust.provision's version table and sid's private apt configuration, without apt or network."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pyrust import provision
+from pyrust.errors import InputError
+
+pytestmark = pytest.mark.unit
+
+
+def fake_sysroot(cache, name):
+    root = cache / "sysroots" / name
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / provision.MANIFEST).write_text(json.dumps({"python": "usr/bin/x"}))
+    return root
+
+
+def test_find_sysroot_tells_versions_and_debug_builds_apart(tmp_path):
+    release = fake_sysroot(tmp_path, "debian-armhf-python3.14-3.14.10-1")
+    debug = fake_sysroot(tmp_path, "debian-armhf-python3.14d-3.14.10-1")
+    old = fake_sysroot(tmp_path, "debian-armhf-python3.11-3.11.2-6+deb12u9")
+    (tmp_path / "sysroots" / "debian-armhf-python3.15-3.15.2-1").mkdir()  # no manifest: incomplete
+    assert provision.find_sysroot("armhf", tmp_path, "3.14") == release
+    assert provision.find_sysroot("armhf", tmp_path, "3.14", "d") == debug
+    assert provision.find_sysroot("armhf", tmp_path) == old
+    assert provision.find_sysroot("armhf", tmp_path, "3.15") is None
+    assert provision.find_sysroot("arm64", tmp_path, "3.14") is None
+
+
+@pytest.mark.parametrize(("python", "abiflags", "variable"), [("3.16", "", "--python"), ("3.12", "", "--python"),
+                                                              ("3.14", "t", "--abiflags"), ("3.14", "td", "--abiflags")])
+def test_versions_and_flags_debian_does_not_ship_are_refused(python, abiflags, variable):
+    with pytest.raises(InputError) as err:
+        provision.debian_python(python, abiflags)
+    assert err.value.variable == variable
+
+
+def test_cli_refuses_with_exit_2(tmp_path, capsys):
+    assert provision.main(["--cache", str(tmp_path), "--python", "3.16", "armhf"]) == 2
+    assert "3.16" in capsys.readouterr().err
+
+
+def test_private_apt_configuration_is_sids_only(tmp_path):
+    opts = provision._private_apt("sid", "riscv64", tmp_path)
+    base = tmp_path / "apt" / "sid-riscv64"
+    assert (base / "sources.list").read_text() == (
+        f"deb [signed-by={provision.ARCHIVE_KEYRING}] http://deb.debian.org/debian sid main\n")
+    assert (base / "status").read_text() == ""  # nothing counts as installed
+    pairs = dict(opt.split("=", 1) for opt in opts if opt != "-o")
+    assert pairs["Dir::Etc::SourceList"] == str(base / "sources.list")
+    assert pairs["Dir::Etc::SourceParts"] == "/nonexistent"  # the host's sources.list.d is not read
+    assert pairs["Dir::State::status"] == str(base / "status")
+    assert pairs["APT::Architectures::"] == "riscv64"  # "::=" replaces the list
+
+
+def test_every_sid_arch_is_a_known_port():
+    assert set(provision.SID_ARCHES) <= set(provision.DEBIAN_ARCHES)
+    assert provision.debian_arch("loongarch64-linux-gnu") == "loong64"
+    assert provision.debian_arch("qemu-riscv64") == "riscv64"
