@@ -28,7 +28,8 @@ python pyrust_image_check() {
         return
     try:
         report = pyrust.check.check_rootfs(rootfs, pyrust.datastore.target(d),
-                                           timeout=float(d.getVar("PYRUST_IMAGE_TIMEOUT")))
+                                           timeout=float(d.getVar("PYRUST_IMAGE_TIMEOUT")),
+                                           elf_tools=pyrust.datastore.elf_tools(d))
     except pyrust.errors.InputError as err:
         bb.fatal("pyrust: %s" % err)
     for line in report.warnings + report.notes:

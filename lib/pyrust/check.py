@@ -7,7 +7,8 @@ imported in one target-interpreter run under qemu-user, from a scratch copy.
 
 Findings carry QA names users can list in ERROR_QA / WARN_QA / INSANE_SKIP:
 ``pyrust-ext-suffix``, ``pyrust-elf``, ``pyrust-import``. Nothing here writes into the
-tree it checks. Standard library plus :mod:`pyrust.elfinfo` (pyelftools, lazily).
+tree it checks. Standard library plus :mod:`pyrust.elfinfo` (pyelftools, lazily; or,
+inside BitBake, oe.qa.ELFFile and readelf through an :class:`pyrust.elfinfo.ElfTools`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pyrust import tables
-from pyrust.elfinfo import NotElfError, is_elf, read_elf
+from pyrust.elfinfo import ElfTools, NotElfError, is_elf, read_elf
 from pyrust.pyabi import PythonABI
 from pyrust.target import Target
 
@@ -106,7 +107,8 @@ def _elf_header_findings(info, target: Target, shown: str) -> list[Finding]:
                                    f"(target {target.target_arch}/{target.target_os}, {target.float_abi} float)")]
 
 
-def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | None = None) -> tuple[list[Module], list[Finding]]:
+def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | None = None,
+                 elf_tools: ElfTools | None = None) -> tuple[list[Module], list[Finding]]:
     """Check names and ELF headers of the shared objects below ``tree``.
 
     Args:
@@ -114,6 +116,7 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
         target: the target description.
         abi: the target's Python ABI (its ``extension_suffixes`` are the accepted names).
         shown_root: how to show ``tree`` in findings (e.g. "${D}"); default its path.
+        elf_tools: how to read ELF files (:func:`pyrust.elfinfo.read_elf`); None: pyelftools.
 
     Returns:
         (extension modules found, findings). Modules whose names the target does not
@@ -144,7 +147,7 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
                 continue
             shown = os.path.join(base, str(path.relative_to(tree)))
             try:
-                info = read_elf(path)
+                info = read_elf(path, elf_tools)
             except NotElfError as err:
                 if named_like_module:
                     findings.append(Finding(QA_ELF, shown, f"named like an extension module but {err}"))
@@ -212,7 +215,7 @@ def _copy_roots(modules: Sequence[Module], scratch: Path) -> dict[Path, Path]:
 
 def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None, python: str,
                  timeout: float = 120.0, shown: dict[str, str] | None = None,
-                 extra_paths: Iterable[str] = ()) -> ImportOutcome:
+                 extra_paths: Iterable[str] = (), elf_tools: ElfTools | None = None) -> ImportOutcome:
     """Import every module in one target-interpreter run under qemu-user.
 
     Args:
@@ -225,6 +228,7 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
             the module being imported gets a finding.
         shown: module name -> how to show its path in findings.
         extra_paths: further sys.path entries (target paths inside ``sysroot``).
+        elf_tools: how to read the interpreter's ELF header (None: pyelftools).
 
     Returns:
         :class:`ImportOutcome`. Skips (with a one-line note, no finding) when there is
@@ -244,7 +248,7 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
     # directory" about the scratch copy), so it is not tried.
     foreign = [m.name for m in modules if not m.header_ok]
     outcome = _import_on_target([m for m in modules if m.header_ok], target, sysroot, python, timeout, shown or {},
-                                extra_paths)
+                                extra_paths, elf_tools)
     if not foreign:
         return outcome
     note = f"not imported (ELF header for another target, see {QA_ELF}): {', '.join(foreign)}"
@@ -252,7 +256,7 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
 
 
 def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path | None, python: str, timeout: float,
-                      shown: dict[str, str], extra_paths: Iterable[str]) -> ImportOutcome:
+                      shown: dict[str, str], extra_paths: Iterable[str], elf_tools: ElfTools | None) -> ImportOutcome:
     """:func:`import_check` for modules whose headers fit the target."""
     from pyrust import qemurun  # standard library only; kept local so static use stays light
 
@@ -260,7 +264,7 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
         return ImportOutcome((), ("no extension modules to import",), ())
     if sysroot is None:
         return ImportOutcome((), ("dynamic import check skipped: no target interpreter (give a sysroot with python3)",), ())
-    if not target.qemu_usermode and not qemurun.host_can_run(Path(sysroot) / python.lstrip("/")):
+    if not target.qemu_usermode and not qemurun.host_can_run(Path(sysroot) / python.lstrip("/"), elf_tools):
         return ImportOutcome((), (f"dynamic import check skipped: {target.target_arch} opts out of qemu-usermode "
                                   f"(MACHINE_FEATURES_OPTED_OUT)",), ())
     findings: list[Finding] = []
@@ -276,7 +280,7 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
             code = IMPORT_SCRIPT.format(roots=roots, names=pending)
             try:
                 result = qemurun.run_target_python(target.qemu_binary, target.qemu_options, sysroot, python, code,
-                                                   cwd=workdir, timeout=timeout)
+                                                   cwd=workdir, timeout=timeout, elf_tools=elf_tools)
             except (qemurun.TargetRunError, FileNotFoundError) as err:
                 # No qemu, the wrong qemu, no loader: the modules could not be tried, and a
                 # check that could not run must not look like a pass.
@@ -331,7 +335,8 @@ class RootfsReport:
     imported: tuple[str, ...]
 
 
-def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_version: str | None = None) -> RootfsReport:
+def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_version: str | None = None,
+                 elf_tools: ElfTools | None = None) -> RootfsReport:
     """Check every extension module of an image's root filesystem with its own python3.
 
     Args:
@@ -340,6 +345,8 @@ def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_ve
         target: the image's target.
         timeout: seconds for the one interpreter run.
         python_version: "3.X" to choose among several interpreters in the image.
+        elf_tools: how to read ELF files (None: pyelftools; BitBake: see
+            :func:`pyrust.datastore.elf_tools`).
 
     Returns:
         :class:`RootfsReport`: the static findings over the whole tree, then one
@@ -354,11 +361,11 @@ def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_ve
 
     resolution = resolve_abi(target, python_version, None, rootfs, require_sysroot_abi=True)
     abi = resolution.abi
-    modules, findings = static_check(rootfs, target, abi, shown_root="")
+    modules, findings = static_check(rootfs, target, abi, shown_root="", elf_tools=elf_tools)
     python = find_interpreter(rootfs, abi.version)
     if python is None:
         outcome = ImportOutcome((), (f"dynamic import check skipped: no usr/bin/python3 in {rootfs}",), ())
     else:
-        outcome = import_check(modules, target, rootfs, python, timeout=timeout)
+        outcome = import_check(modules, target, rootfs, python, timeout=timeout, elf_tools=elf_tools)
     return RootfsReport(abi, resolution.warnings, tuple(modules), tuple(findings) + outcome.findings,
                         outcome.notes, outcome.imported)

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from pyrust.elfinfo import ElfInfo, NotElfError
+from pyrust.elfinfo import ElfInfo, ElfTools, NotElfError
 from pyrust.elfinfo import read_elf as _read_elf
 from pyrust.procgroup import kill_group
 
@@ -77,33 +77,35 @@ class Result(NamedTuple):
         return self.returncode == 0 and not self.timed_out
 
 
-def read_elf(path: str | os.PathLike[str]) -> ElfInfo | None:
-    """:func:`pyrust.elfinfo.read_elf`, or None when ``path`` is not (a readable) ELF file.
+def read_elf(path: str | os.PathLike[str], tools: ElfTools | None = None) -> ElfInfo | None:
+    """:func:`pyrust.elfinfo.read_elf` (``tools``: None for pyelftools), or None when
+    ``path`` is not (a readable) ELF file.
 
     Example:
         >>> read_elf("/bin/sh").machine   # doctest: +SKIP
         62
     """
     try:
-        return _read_elf(Path(path))
+        return _read_elf(Path(path), tools)
     except NotElfError:
         return None
 
 
-def _host_elf() -> ElfInfo | None:
+def _host_elf(tools: ElfTools | None = None) -> ElfInfo | None:
     for exe in ("/proc/self/exe", os.path.realpath(shutil.which("python3") or "/bin/sh"), "/bin/sh"):
-        info = read_elf(exe)
+        info = read_elf(exe, tools)
         if info is not None:
             return info
     return None
 
 
-def host_can_run(path: str | os.PathLike[str]) -> bool:
+def host_can_run(path: str | os.PathLike[str], tools: ElfTools | None = None) -> bool:
     """True when ``path`` is an ELF of the host's own kind (same e_machine, class, endianness).
 
     i386 binaries on an x86_64 host count as foreign (they need their own libraries).
+    ``tools``: how to read ELF files (None: pyelftools).
     """
-    target, host = read_elf(path), _host_elf()
+    target, host = read_elf(path, tools), _host_elf(tools)
     return bool(target and host and (target.machine, target.elfclass, target.endian) == (host.machine, host.elfclass, host.endian))
 
 
@@ -155,6 +157,7 @@ def run_target_python(
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
     extra_env: Mapping[str, str] | None = None,
+    elf_tools: ElfTools | None = None,
 ) -> Result:
     """Run ``python -c code`` of a target sysroot, under qemu-user unless the host runs it natively.
 
@@ -174,6 +177,8 @@ def run_target_python(
             ``Result.timed_out`` is True.
         extra_env: added to the scrubbed environment (e.g. ``{"PYTHONPATH": "/tmp/x"}``,
             ``{"QEMU_CPU": "..."}``).
+        elf_tools: how to read the interpreter's ELF header (:func:`pyrust.elfinfo.read_elf`;
+            None: pyelftools).
 
     The environment is only ``PATH=/usr/bin:/bin``, ``LANG=C.UTF-8``,
     ``PYTHONDONTWRITEBYTECODE=1`` (keeps a cached sysroot pristine), ``PYTHONNOUSERSITE=1``
@@ -198,9 +203,9 @@ def run_target_python(
     if not os.access(python, os.X_OK):
         # qemu-user exits 1 without a word on a file lacking the x bit.
         raise TargetRunError(f"interpreter {python} is not executable (chmod +x it, or unpack with dpkg-deb -x)")
-    elf = read_elf(python)
+    elf = read_elf(python, elf_tools)
 
-    if elf is not None and host_can_run(python):
+    if elf is not None and host_can_run(python, elf_tools):
         argv = _native_argv(root, python, elf)
         qemu_name = ""
     else:

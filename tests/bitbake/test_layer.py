@@ -190,6 +190,9 @@ QA_CLASS = """\
 # test only (meta-pyrust tests/bitbake/test_layer.py): pyrust.bbclass's QA check as a
 # task of its own, on whatever ${D} is
 python do_pyrust_qa_probe() {
+    import importlib.util, sys
+    bb.plain("pyrust-qa-probe: BitBake's python %s, pyelftools importable: %s"
+             % (sys.executable, importlib.util.find_spec("elftools") is not None))
     bb.build.exec_func("pyrust_qa_check", d)
 }
 addtask pyrust_qa_probe
@@ -215,13 +218,29 @@ def _snapshot(tree: Path) -> dict[str, tuple]:
     return entries
 
 
-def test_qa_check_reports_wrong_suffix(oe_testbed):
+@pytest.fixture(scope="module")
+def python_without_pyelftools(oe_testbed) -> str:
+    """A venv of the host's python3 without system site-packages (so without Debian's
+    python3-pyelftools), as the build user: a build host set up by the Yocto manual's
+    list, or with the buildtools tarball, has no pyelftools either. Its bin dir."""
+    venv = f"{oe_testbed.paths['OE_DIR']}/python-without-pyelftools"
+    oe_testbed.run(oe_testbed.builddir("qa"), "sh", "-c",
+                   f'[ -x "{venv}/bin/python3" ] || /usr/bin/python3 -m venv --without-pip "{venv}"')
+    proc = oe_testbed.run(oe_testbed.builddir("qa"), f"{venv}/bin/python3", "-c", "import elftools", check=False)
+    assert proc.returncode != 0 and "No module named 'elftools'" in proc.stderr, proc.stderr
+    return f"{venv}/bin"
+
+
+def test_qa_check_reports_wrong_suffix(oe_testbed, python_without_pyelftools):
     """A ${D} with foo.cpython-314-armv7l-linux-gnueabihf.so (the original bug's name,
-    PyInit_foo, ARM hard float) and a correctly named bar: BitBake runs the class's
+    PyInit_foo, ARM hard float), a correctly named bar, and a correctly named baz built
+    for x86-64: BitBake, running on a Python without pyelftools, runs the class's
     pyrust_qa_check as a task of python3-rpds-py (qemuarm, ``bitbake -b``: one recipe
     parsed), which must fail with a pyrust-ext-suffix QA error naming the expected
-    suffix, report nothing about bar, and leave the tree as it was."""
+    suffix and a pyrust-elf one naming baz's e_machine (oe.qa.ELFFile and readelf read
+    them), report nothing about bar, and leave the tree as it was."""
     compiler = require_tool("arm-linux-gnueabihf-gcc")
+    host_compiler = require_tool("x86_64-linux-gnu-gcc")
     version = machine_vars("qemuarm", release=oe_testbed.release)["PYTHON_BASEVERSION"]
     nodots = version.replace(".", "")
     builddir = oe_testbed.builddir("qa")
@@ -235,6 +254,8 @@ def test_qa_check_reports_wrong_suffix(oe_testbed):
     right = f"bar.cpython-{nodots}-arm-linux-gnueabihf.so"
     _build_module(compiler, "foo", site / wrong)
     _build_module(compiler, "bar", site / right)
+    foreign = f"baz.cpython-{nodots}-arm-linux-gnueabihf.so"
+    _build_module(host_compiler, "baz", site / foreign)
     (probe / "classes").mkdir()
     (probe / "classes" / "pyrust-qa-probe.bbclass").write_text(QA_CLASS)
     (probe / "qa.conf").write_text(
@@ -249,18 +270,25 @@ def test_qa_check_reports_wrong_suffix(oe_testbed):
 
     recipe = sorted(glob.glob(os.path.join(oe_testbed.paths["OECORE"], "meta", "recipes-*", "*", f"{RECIPE}_*.bb")))[-1]
     t0 = time.monotonic()
+    # BitBake itself runs on the Python without pyelftools (first on PATH: `bitbake`
+    # starts with /usr/bin/env python3, and its server and workers use that interpreter)
+    path = f"{python_without_pyelftools}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     proc = oe_testbed.run(builddir, "bitbake", "-R", str(probe / "qa.conf"), "-b", recipe, "-c", "pyrust_qa_probe",
-                          env={"MACHINE": "qemuarm"}, with_layer=True, check=False, timeout=1200)
+                          env={"MACHINE": "qemuarm", "PATH": path}, with_layer=True, check=False, timeout=1200)
     print(f"bitbake -b ... -c pyrust_qa_probe: {time.monotonic() - t0:.1f} s")
     output = proc.stdout + proc.stderr
-    issues = [line for line in output.splitlines() if "QA Issue:" in line]
+    assert re.search(rf"pyrust-qa-probe: BitBake's python {re.escape(python_without_pyelftools)}/python3\S*, "
+                     r"pyelftools importable: False", output), output[-3000:]
+    issues = sorted((line for line in output.splitlines() if "QA Issue:" in line), key=lambda line: line.endswith("[pyrust-elf]"))
     assert proc.returncode != 0, output[-3000:]
-    assert len(issues) == 1, output[-3000:]
-    issue = issues[0]
+    assert len(issues) == 2, output[-3000:]
+    issue, elf = issues
     assert issue.startswith("ERROR:"), issue
     assert issue.endswith("[pyrust-ext-suffix]"), issue
     assert f"${{D}}/usr/lib/python{version}/site-packages/{wrong}" in issue, issue
     assert f"expected '.cpython-{nodots}-arm-linux-gnueabihf.so'" in issue, issue
+    assert elf.startswith("ERROR:") and elf.endswith("[pyrust-elf]"), elf
+    assert f"site-packages/{foreign}: built for another target: e_machine " in elf and "expected EM_ARM" in elf, elf
     assert "Fatal QA errors were found" in output, output[-3000:]
     assert _snapshot(probe / "image") == before
 
