@@ -27,23 +27,38 @@ PYRUST_TARGET_PYTHON ?= "${bindir}/python3"
 # Seconds the whole import run may take before its process group is killed.
 PYRUST_IMPORT_TIMEOUT ?= "120"
 PYRUST_QA ?= "pyrust-ext-suffix pyrust-elf pyrust-import"
+# GNU readelf for the modules' dynamic symbols (the QA check needs no pyelftools: ELF
+# headers come from oe.qa.ELFFile, as in insane.bbclass). HOSTTOOLS has readelf, and
+# it reads the ELF files of every architecture (a host objdump does not).
+PYRUST_READELF ?= "readelf"
+# "1": fix (export the target's suffix, amend oe-core's pyo3.config) and check.
+# "0": check only: export and amend nothing, so the build names its modules as oe-core and
+# the build tool would without this layer, and the QA check after do_install says whether
+# that is right for the target. Use it to audit a build without the layer's fix.
+PYRUST_FIX ?= "1"
 
 def pyrust_target(d):
     import pyrust.datastore
     return pyrust.datastore.target(d)
 
 def pyrust_resolution(d):
+    import pyrust.datastore
     import pyrust.errors
     import pyrust.resolve
     try:
         target = pyrust_target(d)
-        return target, pyrust.resolve.resolve_abi(target, d.getVar("PYTHON_BASEVERSION"), None, d.getVar("PYRUST_SYSROOT") or None)
+        # the release (LAYERSERIES_CORENAMES) decides the rules only where the sysroot
+        # has no sysconfigdata: e.g. scarthgap's python3 presets no PLATFORM_TRIPLET
+        return target, pyrust.resolve.resolve_abi(target, d.getVar("PYTHON_BASEVERSION"), None, d.getVar("PYRUST_SYSROOT") or None,
+                                                  release=pyrust.datastore.release(d))
     except pyrust.errors.InputError as err:
         bb.fatal("pyrust: %s" % err)
 
 python pyrust_export_environment() {
     import os
+    import time
     import pyrust.export
+    started = time.monotonic()
     target, resolution = pyrust_resolution(d)
     for warning in resolution.warnings:
         bb.warn("pyrust: %s" % warning)
@@ -62,6 +77,8 @@ python pyrust_export_environment() {
         # PyO3 < 0.18.1 rejects ext_suffix=; let maturin read the target's
         # _sysconfigdata*.py below PYO3_CROSS_LIB_DIR instead of the config file.
         d.delVar("PYO3_CONFIG_FILE")
+    # the class's own cost per task (tests/build/class-cost reads it from the task logs)
+    bb.debug(1, "pyrust: pyrust_export_environment took %.3f s" % (time.monotonic() - started))
 }
 pyrust_export_environment[vardepsexclude] += "PYRUST_SYSROOT"
 
@@ -75,7 +92,9 @@ def pyrust_pyo3_strategy(d):
 
 python pyrust_amend_pyo3_config() {
     import os
+    import time
     import pyrust.export
+    started = time.monotonic()
     strategy, version = pyrust_pyo3_strategy(d)
     config = d.getVar("PYO3_CONFIG_FILE")
     target, resolution = pyrust_resolution(d)
@@ -90,6 +109,7 @@ python pyrust_amend_pyo3_config() {
     with open(config, "w") as f:
         f.write(pyrust.export.amend_pyo3_config(text, lines))
     bb.note("pyrust: %s: %s" % (config, ", ".join(lines)))
+    bb.debug(1, "pyrust: pyrust_amend_pyo3_config took %.3f s" % (time.monotonic() - started))
 }
 
 def pyrust_show_env_json(d):
@@ -136,11 +156,15 @@ do_pyrust_show_env[vardepsexclude] += "PYRUST_SYSROOT"
 python pyrust_qa_check() {
     import os
     import pathlib
+    import time
     import oe.qa
     import pyrust.check
+    import pyrust.datastore
+    started = time.monotonic()
     d_dir = d.getVar("D")
     target, resolution = pyrust_resolution(d)
-    modules, findings = pyrust.check.static_check(pathlib.Path(d_dir), target, resolution.abi, shown_root="${D}")
+    tools = pyrust.datastore.elf_tools(d)
+    modules, findings = pyrust.check.static_check(pathlib.Path(d_dir), target, resolution.abi, shown_root="${D}", elf_tools=tools)
     if d.getVar("PYRUST_IMPORT_CHECK") == "1" and modules:
         sysroot = d.getVar("PYRUST_SYSROOT")
         python = d.getVar("PYRUST_TARGET_PYTHON")
@@ -151,15 +175,18 @@ python pyrust_qa_check() {
             site = d.getVar("PYTHON_SITEPACKAGES_DIR")
             outcome = pyrust.check.import_check(modules, target, pathlib.Path(sysroot), python,
                                                 timeout=float(d.getVar("PYRUST_IMPORT_TIMEOUT")),
-                                                extra_paths=[sysroot + site] if site else [])
+                                                extra_paths=[sysroot + site] if site else [], elf_tools=tools)
             findings += outcome.findings
             for note in outcome.notes:
                 bb.note("pyrust: %s" % note)
+            if outcome.imported:
+                bb.note("pyrust: imported under %s with %s: %s" % (target.qemu_binary, python, " ".join(outcome.imported)))
     skip = (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or d.getVar("INSANE_SKIP") or "").split()
     for finding in findings:
         if finding.qa in skip:
             continue
         oe.qa.handle_error(finding.qa, "%s: %s" % (finding.path, finding.message), d)
+    bb.note("pyrust: QA check of %d module(s): %d finding(s) in %.3f s" % (len(modules), len(findings), time.monotonic() - started))
     oe.qa.exit_if_errors(d)
 }
 pyrust_qa_check[vardepsexclude] += "PYRUST_SYSROOT"
@@ -169,9 +196,10 @@ python __anonymous() {
     if not bb.data.inherits_class("python_pyo3", d) or bb.data.inherits_class("native", d) \
             or bb.data.inherits_class("nativesdk", d) or bb.data.inherits_class("cross", d):
         return
-    for task in ("do_configure", "do_compile", "do_install"):
-        d.appendVarFlag(task, "prefuncs", " pyrust_export_environment")
-    d.appendVarFlag("do_configure", "postfuncs", " pyrust_amend_pyo3_config")
+    if d.getVar("PYRUST_FIX") != "0":
+        for task in ("do_configure", "do_compile", "do_install"):
+            d.appendVarFlag(task, "prefuncs", " pyrust_export_environment")
+        d.appendVarFlag("do_configure", "postfuncs", " pyrust_amend_pyo3_config")
     d.appendVarFlag("do_install", "postfuncs", " pyrust_qa_check")
     bb.build.addtask("do_pyrust_show_env", None, None, d)
     for qa in (d.getVar("PYRUST_QA") or "").split():
@@ -184,5 +212,13 @@ python __anonymous() {
 # qemu.bbclass (QEMU_OPTIONS for the import check) lives in classes-recipe/: a class
 # taken in through INHERIT is parsed with the configuration, where only classes-global/
 # and classes/ are searched, so a plain "inherit qemu" would fail there. A deferred
-# inherit is resolved while each recipe is finalised, in the recipe context.
-inherit_defer qemu
+# inherit is resolved while each recipe is finalised, in the recipe context, after the
+# recipe's own inherits: only the covered recipes take qemu in. (Every recipe did before;
+# scarthgap's insane.bbclass then warns "native/nativesdk class is not inherited last"
+# [native-last] for each native recipe, and no other recipe needs the class.)
+def pyrust_covered(d):
+    """True for the recipes the class acts on: target recipes that inherit python_pyo3."""
+    return bb.data.inherits_class("python_pyo3", d) and not any(
+        bb.data.inherits_class(c, d) for c in ("native", "nativesdk", "cross"))
+
+inherit_defer ${@'qemu' if pyrust_covered(d) else ''}

@@ -41,7 +41,9 @@ class Build:
         tb.init(self.name, self.machine, self.tune, (*CLASS_ON, *settings))
 
     def bitbake(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return tb.oe_run(self.name, "bitbake", *args, check=False, timeout=3600)
+        """bitbake ARGS; ``stdout`` holds all it printed (knotty writes errors to stderr)."""
+        proc = tb.oe_run(self.name, "bitbake", *args, check=False, timeout=3600)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout + proc.stderr, "")
 
     def var(self, recipe: str, name: str) -> str:
         proc = tb.oe_run(self.name, "bitbake-getvar", "--value", "-r", recipe, name, timeout=900)
@@ -112,6 +114,29 @@ def test_positive_build(site_conf: Path, machine: str) -> None:
     build = Build(f"build-{machine}", machine)
     build.configure()
     assert_positive(build, POSITIVE)
+
+
+def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path) -> None:
+    """Found by this test bed: the target JSON oe-core's rust-target-config writes for
+    qemumips64 ("abi": "n64" with "llvm-abiname": "n64") is refused by rustc >= 1.96, so the
+    test bed corrects it (meta-pyrust-testbed/classes/testbed-rust-mips64-abi.bbclass).
+    This shows both halves with the test bed's rustc; it fails once oe-core's JSON loads."""
+    build = Build("build-qemumips64", "qemumips64")
+    build.configure()
+    proc = build.bitbake("-c", "rust_gen_targets", "python3-pyrust-example")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    workdir = Path(build.var("python3-pyrust-example", "WORKDIR"))
+    name = build.var("python3-pyrust-example", "RUST_HOST_SYS") + ".json"
+    rustc = str(tb.work_dir() / "bin" / "rustc")
+
+    def cfg(json_path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([rustc, "--print", "cfg", "--target", str(json_path)], text=True, capture_output=True)
+
+    original = cfg(workdir / "rust-targets-oe-core" / name)
+    assert original.returncode != 0 and "invalid MIPS ABI name" in original.stderr, original.stderr
+    corrected = cfg(workdir / "rust-targets" / name)
+    assert corrected.returncode == 0, corrected.stderr
+    assert 'target_abi="abi64"' in corrected.stdout and 'target_endian="big"' in corrected.stdout
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +210,19 @@ def test_hang_on_import_fails_within_the_timeout(faults: Build) -> None:
     assert 20 <= elapsed < 20 + 40, elapsed
     ps = subprocess.run(["ps", "-eo", "args"], text=True, capture_output=True).stdout.splitlines()
     assert not [p for p in ps if "pyrust_fault" in p or p.startswith("qemu-arm ")], ps
+
+
+def test_oe_selftest(site_conf: Path) -> None:
+    """``oe-selftest -r pyrust`` runs the layer's cases unchanged (lib/oeqa/selftest/cases/
+    pyrust.py) in this test bed: site.conf is the only test-bed input, as a site's own
+    configuration is; the cases set MACHINE, INHERIT and PYRUST_STAGE_TARGET_PYTHON."""
+    build = Build("build-selftest", "qemuarm")
+    bdir = tb.init(build.name, build.machine, "", ())  # no class settings: the cases write their own
+    # oe-selftest copies the build dir to <builddir>-st and refuses an existing one
+    tb.oe_run(build.name, "rm", "-rf", f"{bdir}-st", timeout=600)
+    proc = tb.oe_run(build.name, "oe-selftest", "-r", "pyrust", check=False, timeout=5400)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-8000:]
+    ran = re.search(r"Ran (\d+) tests?", output)
+    assert ran and int(ran.group(1)) == 3, output[-4000:]
+    assert re.search(r"^OK\b|RESULTS - .*PASSED", output, re.M), output[-4000:]
