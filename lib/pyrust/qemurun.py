@@ -220,7 +220,10 @@ def run_target_python(
         opts = list(qemu_options)
         if "-L" not in opts:
             opts = ["-L", str(root), *opts]
-        argv = [qemu, *opts, str(python)]
+        # Under BitBake's pseudo (do_install) every exec gets LD_PRELOAD=libpseudo.so back,
+        # scrubbed environment or not; qemu-user would hand it on to the target's loader,
+        # which refuses the host library and prints an error into the check's output.
+        argv = [qemu, "-U", "LD_PRELOAD", *opts, str(python)]
     argv += ["-c", code]
 
     env = {
