@@ -340,8 +340,8 @@ def site_conf(oecore: Path) -> str:
         "# Debian's gcc 12 does not know -mno-spe (oe-core's ppc7400 tune, for gcc 16)",
         'TUNE_CCARGS:remove = "-mno-spe"',
         "",
-        "# a correction oe-core lacks: its mips64 n64 target JSON is refused by rustc >= 1.96",
-        'INHERIT += "testbed-rust-mips64-abi"',
+        "# corrections oe-core lacks: rustc >= 1.96 refuses its mips64 n64 target JSON",
+        'INHERIT += "testbed-rust-target-fixes"',
         "",
         "# stand-in recipes (tests/build/meta-pyrust-testbed)",
         'PREFERRED_PROVIDER_python3 = "testbed-python3"',
@@ -408,10 +408,10 @@ def init(builddir: str, machine: str, tune: str = "", settings: tuple[str, ...] 
     if proc.returncode != 0:
         raise TestbedError(f"oe-testbed init {builddir} failed: {proc.stderr.strip()[-2000:]}")
     bdir = Path([ln for ln in proc.stdout.splitlines() if ln.startswith("BUILDDIR=")][-1].split("=", 1)[1])
-    bblayers = (bdir / "conf" / "bblayers.conf").read_text()
-    block = f'# >>> build-testbed >>>\nBBLAYERS += "{LAYER}"\n# <<< build-testbed <<<\n'
-    if block not in bblayers:
-        write_build_file(builddir, "conf/bblayers.conf", bblayers + block)
+    # the test-bed layer of this checkout (a block naming another clone's is replaced)
+    bblayers = re.sub(r"# >>> build-testbed >>>\n.*?# <<< build-testbed <<<\n", "",
+                      (bdir / "conf" / "bblayers.conf").read_text(), flags=re.S)
+    write_build_file(builddir, "conf/bblayers.conf", bblayers + f'# >>> build-testbed >>>\nBBLAYERS += "{LAYER}"\n# <<< build-testbed <<<\n')
     write_build_file(builddir, "conf/site.conf", site.read_text())
     auto = [f'MACHINE = "{machine}"'] + ([f'DEFAULTTUNE = "{tune}"'] if tune else []) + list(settings)
     write_build_file(builddir, "conf/auto.conf", "\n".join(auto) + "\n")

@@ -118,9 +118,10 @@ def test_positive_build(site_conf: Path, machine: str) -> None:
 
 def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path) -> None:
     """Found by this test bed: the target JSON oe-core's rust-target-config writes for
-    qemumips64 ("abi": "n64" with "llvm-abiname": "n64") is refused by rustc >= 1.96, so the
-    test bed corrects it (meta-pyrust-testbed/classes/testbed-rust-mips64-abi.bbclass).
-    This shows both halves with the test bed's rustc; it fails once oe-core's JSON loads."""
+    qemumips64 ("abi": "n64" with "llvm-abiname": "n64"; a data-layout without LLVM's
+    i128:128) is refused by rustc >= 1.96, so the test bed corrects it
+    (meta-pyrust-testbed/classes/testbed-rust-target-fixes.bbclass). This shows both
+    halves with the test bed's rustc; it fails once oe-core's JSON loads."""
     build = Build("build-qemumips64", "qemumips64")
     build.configure()
     proc = build.bitbake("-c", "rust_gen_targets", "python3-pyrust-example")
