@@ -188,6 +188,10 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     # yocto-check-layer (test_check_layer.py): master's in the bitbake tier, the other
     # releases' in the opt-in checklayer tier (about 10 min each)
+    # INHERIT signature comparison (test_signatures.py): master's only (`bitbake -S
+    # lockedsigs world` twice, about 5 min)
+    if "signature_release" in metafunc.fixturenames:
+        metafunc.parametrize("signature_release", [release for release in RELEASES if release == "master"])
     if "check_layer_release" in metafunc.fixturenames:
         metafunc.parametrize("check_layer_release", [
             pytest.param(release, marks=pytest.mark.bitbake if release == "master" else pytest.mark.checklayer)
