@@ -23,8 +23,6 @@ from pathlib import Path
 import build_testbed as tb
 import pytest
 
-import testbed as common
-
 pytestmark = pytest.mark.build
 
 POSITIVE = ("python3-pyrust-example", "python3-rpds-py")
@@ -76,16 +74,6 @@ def extension_modules(image: Path) -> list[Path]:
 
 def errors(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("ERROR:")]
-
-
-@pytest.fixture(scope="session")
-def site_conf() -> Path:
-    """The test bed, set up once (tests/build/build_testbed.py setup)."""
-    try:
-        return tb.setup()
-    except tb.TestbedError as err:
-        common.missing(f"build test bed: {err}")
-        raise
 
 
 def assert_positive(build: Build, recipes: tuple[str, ...]) -> None:
@@ -212,18 +200,3 @@ def test_hang_on_import_fails_within_the_timeout(faults: Build) -> None:
     ps = subprocess.run(["ps", "-eo", "args"], text=True, capture_output=True).stdout.splitlines()
     assert not [p for p in ps if "pyrust_fault" in p or p.startswith("qemu-arm ")], ps
 
-
-def test_oe_selftest(site_conf: Path) -> None:
-    """``oe-selftest -r pyrust`` runs the layer's cases unchanged (lib/oeqa/selftest/cases/
-    pyrust.py) in this test bed: site.conf is the only test-bed input, as a site's own
-    configuration is; the cases set MACHINE, INHERIT and PYRUST_STAGE_TARGET_PYTHON."""
-    build = Build("build-selftest", "qemuarm")
-    bdir = tb.init(build.name, build.machine, "", ())  # no class settings: the cases write their own
-    # oe-selftest copies the build dir to <builddir>-st and refuses an existing one
-    tb.oe_run(build.name, "rm", "-rf", f"{bdir}-st", timeout=600)
-    proc = tb.oe_run(build.name, "oe-selftest", "-r", "pyrust", check=False, timeout=5400)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-8000:]
-    ran = re.search(r"Ran (\d+) tests?", output)
-    assert ran and int(ran.group(1)) == 3, output[-4000:]
-    assert re.search(r"^OK\b|RESULTS - .*PASSED", output, re.M), output[-4000:]

@@ -36,8 +36,13 @@ class PyrustQemuUser(OESelftestTestCase):
         self.write_config(f'MACHINE = "{machine}"\nINHERIT += "pyrust"\nPYRUST_STAGE_TARGET_PYTHON = "1"\n')
         bitbake("-c install " + " ".join(RECIPES))
         import pyrust.check
+        import pyrust.elfinfo
         import pyrust.resolve
         import pyrust.target
+
+        # ELF headers through oe-core's oe.qa.ELFFile and symbols through readelf, as the
+        # class reads them inside BitBake: no pyelftools needed in BitBake's Python
+        elf_tools = pyrust.elfinfo.ElfTools(pyrust.elfinfo.oe_qa_header)
 
         for recipe in RECIPES:
             names = list(pyrust.target.BITBAKE_VARIABLES) + ["D", "RECIPE_SYSROOT", "STAGING_BINDIR_NATIVE",
@@ -47,13 +52,14 @@ class PyrustQemuUser(OESelftestTestCase):
                                                      if k in pyrust.target.BITBAKE_VARIABLES and v is not None})
             resolution = pyrust.resolve.resolve_abi(target, values["PYTHON_BASEVERSION"], None, values["RECIPE_SYSROOT"])
             self.assertEqual(resolution.abi.source, "sysroot", resolution.warnings)
-            modules, findings = pyrust.check.static_check(pathlib.Path(values["D"]), target, resolution.abi)
+            modules, findings = pyrust.check.static_check(pathlib.Path(values["D"]), target, resolution.abi, elf_tools=elf_tools)
             self.assertTrue(modules, f"{recipe} installed no extension module in ${{D}}")
             self.assertEqual([str(f) for f in findings], [])
             os.environ["PATH"] = values["STAGING_BINDIR_NATIVE"] + os.pathsep + os.environ["PATH"]
             python = values["bindir"] + "/python3"
             outcome = pyrust.check.import_check(modules, target, values["RECIPE_SYSROOT"], python,
-                                                extra_paths=[values["RECIPE_SYSROOT"] + values["PYTHON_SITEPACKAGES_DIR"]])
+                                                extra_paths=[values["RECIPE_SYSROOT"] + values["PYTHON_SITEPACKAGES_DIR"]],
+                                                elf_tools=elf_tools)
             self.assertEqual([str(f) for f in outcome.findings], [])
             self.assertEqual(sorted(outcome.imported), sorted(m.name for m in modules), outcome.notes)
 
