@@ -16,6 +16,7 @@ QA-name handling), build-qemuarm-faults (modules that segfault or hang on import
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_positive_build(site_conf: Path, machine: str) -> None:
     assert_positive(build, POSITIVE)
 
 
-def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path) -> None:
+def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path, tmp_path: Path) -> None:
     """Found by this test bed: the target JSON oe-core's rust-target-config writes for
     qemumips64 ("abi": "n64" with "llvm-abiname": "n64"; a data-layout without LLVM's
     i128:128) is refused by rustc >= 1.96, so the test bed corrects it
@@ -126,6 +127,15 @@ def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path) -> None
     corrected = cfg(workdir / "rust-targets" / name)
     assert corrected.returncode == 0, corrected.stderr
     assert 'target_abi="abi64"' in corrected.stdout and 'target_endian="big"' in corrected.stdout
+    # the data-layout meets LLVM's only when code is generated: an empty no_core crate
+    (tmp_path / "empty.rs").write_text("#![feature(no_core)]\n#![no_core]\n")
+    for spec, ok in ((json.loads((workdir / "rust-targets-oe-core" / name).read_text()) | {"abi": "abi64"}, False),
+                     (json.loads((workdir / "rust-targets" / name).read_text()), True)):
+        (tmp_path / name).write_text(json.dumps(spec))
+        obj = subprocess.run([rustc, "--target", str(tmp_path / name), "--crate-type", "lib", "--emit=obj",
+                              "-o", str(tmp_path / "empty.o"), str(tmp_path / "empty.rs")], text=True, capture_output=True)
+        assert (obj.returncode == 0) == ok, obj.stderr
+        assert ok or "differs from LLVM target's" in obj.stderr, obj.stderr
 
 
 @pytest.fixture(scope="module")

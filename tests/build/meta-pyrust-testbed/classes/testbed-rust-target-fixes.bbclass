@@ -33,7 +33,15 @@ python testbed_rust_target_fixes () {
             changes.append('"abi": "n64" -> "abi64"')
             with open(path, "w") as f:
                 json.dump(spec, f, indent=4)
-        probe = subprocess.run([d.getVar("RUSTC"), "--print", "cfg", "--target", path], capture_output=True, text=True)
+        # rustc checks the data-layout against LLVM's when it sets up code generation:
+        # compile an empty no_core crate for the target to have it say so
+        probe_dir = d.expand("${WORKDIR}/rust-targets-probe")
+        bb.utils.mkdirhier(probe_dir)
+        with open(os.path.join(probe_dir, "empty.rs"), "w") as f:
+            f.write("#![feature(no_core)]\n#![no_core]\n")
+        probe = subprocess.run([d.getVar("RUSTC"), "--target", path, "--crate-type", "lib", "--emit=obj",
+                                "-o", os.path.join(probe_dir, "empty.o"), os.path.join(probe_dir, "empty.rs")],
+                               capture_output=True, text=True)
         m = re.search(r"data-layout for target `[^`]*`, `([^`]*)`, differs from LLVM target's `[^`]*` default layout, `([^`]*)`", probe.stderr)
         if m:
             spec["data-layout"] = m.group(2)
