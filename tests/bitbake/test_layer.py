@@ -297,7 +297,7 @@ def test_qa_check_reports_wrong_suffix(oe_testbed, python_without_pyelftools):
 
 def test_oe_selftest_lists_the_layers_cases(oe_testbed):
     proc = oe_testbed.run(oe_testbed.builddir("qa"), "oe-selftest", "--list-tests", with_layer=True, timeout=600)
-    listed = set(re.findall(r"\bpyrust\.PyrustQemuUser\.(test_\w+)", proc.stdout + proc.stderr))
+    listed = set(re.findall(r"\bmeta_pyrust\.PyrustQemuUser\.(test_\w+)", proc.stdout + proc.stderr))
     assert listed == {"test_qemuarm", "test_qemumips64", "test_qemuppc"}, (proc.stdout + proc.stderr)[-3000:]
 
 

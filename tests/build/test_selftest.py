@@ -16,14 +16,14 @@ pytestmark = pytest.mark.selftest
 
 
 def test_oe_selftest(site_conf: Path) -> None:
-    """``oe-selftest -r pyrust`` runs the layer's cases unchanged (lib/oeqa/selftest/cases/
-    pyrust.py) in this test bed: site.conf is the only test-bed input, as a site's own
+    """``oe-selftest -r meta_pyrust`` runs the layer's cases unchanged (lib/oeqa/selftest/cases/
+    meta_pyrust.py) in this test bed: site.conf is the only test-bed input, as a site's own
     configuration is; the cases set MACHINE, INHERIT and PYRUST_STAGE_TARGET_PYTHON."""
     name = "build-selftest"
     bdir = tb.init(name, "qemuarm", "", ())  # no class settings: the cases write their own
     # oe-selftest copies the build dir to <builddir>-st and refuses an existing one
     tb.oe_run(name, "rm", "-rf", f"{bdir}-st", timeout=600)
-    proc = tb.oe_run(name, "oe-selftest", "-r", "pyrust", check=False, timeout=5400)
+    proc = tb.oe_run(name, "oe-selftest", "-r", "meta_pyrust", check=False, timeout=5400)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-8000:]
     ran = re.search(r"Ran (\d+) tests?", output)

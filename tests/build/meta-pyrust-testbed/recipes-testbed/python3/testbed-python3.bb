@@ -30,10 +30,11 @@ do_configure[noexec] = "1"
 do_compile[noexec] = "1"
 
 # The interpreter is staged only when meta-pyrust's switch asks for it, as meta-pyrust's
-# python3_%.bbappend does for oe-core's python3. /lib holds the loader of the prebuilt
-# binaries (PT_INTERP /lib/ld-*.so*), which with usrmerge (base_libdir = /usr/lib) is not
-# in SYSROOT_DIRS; an oe-core glibc would put its loader where oe-core's binaries look.
-SYSROOT_DIRS += "/lib ${@'${bindir}' if d.getVar('PYRUST_STAGE_TARGET_PYTHON') == '1' else ''}"
+# python3_%.bbappend does for oe-core's python3. /lib and /lib64 hold the loader of the
+# prebuilt binaries (PT_INTERP /lib/ld-*.so*, /lib64/ld.so.1 for mips64 n64), which with
+# usrmerge (base_libdir = /usr/lib) are not in SYSROOT_DIRS; an oe-core glibc would put
+# its loader where oe-core's binaries look.
+SYSROOT_DIRS += "/lib /lib64 ${@'${bindir}' if d.getVar('PYRUST_STAGE_TARGET_PYTHON') == '1' else ''}"
 
 do_install() {
     cp -a --no-preserve=ownership ${S}/. ${D}/

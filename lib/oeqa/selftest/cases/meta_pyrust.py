@@ -5,8 +5,12 @@
 # for qemuarm, qemumips64 and qemuppc with pyrust.bbclass enabled, then check every
 # installed extension module's name and ELF header and import it under qemu-user.
 #
-#   oe-selftest -r pyrust
-#   oe-selftest -r pyrust.PyrustQemuUser.test_qemuarm
+#   oe-selftest -r meta_pyrust
+#   oe-selftest -r meta_pyrust.PyrustQemuUser.test_qemuarm
+#
+# The module is named after the layer, not "pyrust": oe-selftest imports case modules by
+# their file name as top-level modules, and a case module called pyrust would shadow the
+# pyrust library it checks ("No module named 'pyrust.check'; 'pyrust' is not a package").
 #
 # Needs a machine that can build (network for the fetches, a few hours of CPU): the
 # modules' do_install already runs pyrust's QA check; these tests also re-check ${D}
