@@ -193,8 +193,7 @@ pyrust_qa_check[vardepsexclude] += "PYRUST_SYSROOT"
 
 python __anonymous() {
     # Only target recipes that build with PyO3; everything else stays untouched.
-    if not bb.data.inherits_class("python_pyo3", d) or bb.data.inherits_class("native", d) \
-            or bb.data.inherits_class("nativesdk", d) or bb.data.inherits_class("cross", d):
+    if not pyrust_covered(d):
         return
     if d.getVar("PYRUST_FIX") != "0":
         for task in ("do_configure", "do_compile", "do_install"):
