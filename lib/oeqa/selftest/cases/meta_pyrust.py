@@ -49,8 +49,10 @@ class PyrustQemuUser(OESelftestTestCase):
         elf_tools = pyrust.elfinfo.ElfTools(pyrust.elfinfo.oe_qa_header)
 
         for recipe in RECIPES:
-            names = list(pyrust.target.BITBAKE_VARIABLES) + ["D", "RECIPE_SYSROOT", "STAGING_BINDIR_NATIVE",
-                                                             "QEMU_OPTIONS", "PYTHON_SITEPACKAGES_DIR", "bindir"]
+            # each name once: get_bb_vars removes a found name from its list once and sets
+            # whatever is left to None at the end (a second QEMU_OPTIONS lost -cpu 7400)
+            names = dict.fromkeys([*pyrust.target.BITBAKE_VARIABLES, "D", "RECIPE_SYSROOT", "STAGING_BINDIR_NATIVE",
+                                   "QEMU_OPTIONS", "PYTHON_SITEPACKAGES_DIR", "bindir"])
             values = get_bb_vars(names, recipe)
             target = pyrust.target.target_from_vars({k: v for k, v in values.items()
                                                      if k in pyrust.target.BITBAKE_VARIABLES and v is not None})
