@@ -181,15 +181,15 @@ def _testbed_for_fixture():
 
 def pytest_configure(config):
     # registered here, beside the only tests that use it (pyproject.toml lists the others)
-    config.addinivalue_line("markers", "checklayer: yocto-check-layer for the non-master releases "
-                                       "(opt-in tier: about 10 min per release)")
+    config.addinivalue_line("markers", "checklayer: yocto-check-layer for the non-master releases and the "
+                                       "INHERIT signature comparison (opt-in tier: 10 to 15 min each)")
 
 
 def pytest_generate_tests(metafunc):
     # yocto-check-layer (test_check_layer.py): master's in the bitbake tier, the other
     # releases' in the opt-in checklayer tier (about 10 min each)
-    # INHERIT signature comparison (test_signatures.py): master's only (`bitbake -S
-    # lockedsigs world` twice, about 5 min)
+    # INHERIT signature comparison (test_signatures.py, opt-in checklayer tier): master's
+    # only (`bitbake -S lockedsigs world` twice, about 15 min on 2 cores)
     if "signature_release" in metafunc.fixturenames:
         metafunc.parametrize("signature_release", [release for release in RELEASES if release == "master"])
     if "check_layer_release" in metafunc.fixturenames:
