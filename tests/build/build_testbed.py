@@ -293,7 +293,7 @@ def site_conf(oecore: Path) -> str:
     which copies the build dir's conf/, picks it up like any site's configuration."""
     check_host_tools()
     venv_dir = venv(oecore)
-    bindir = write_wrappers(venv_dir)
+    write_wrappers(venv_dir)  # the PATH head oe_run gives BitBake (HOSTTOOLS find them there)
     rust_deb, rust_upstream = rust_version()
     pseudo = provision.debian_uris("amd64", ["pseudo", "libpseudo"])
     rust_src = provision.debian_uris("amd64", ["rust-web-src"], pinned={"rust-web-src": rust_deb})
@@ -362,7 +362,6 @@ def site_conf(oecore: Path) -> str:
         lines.append(f'TESTBED_PYTHON3_SRC_URI:{key} = "{" ".join(uris)}"')
         if version != oe_version:
             lines.append(f'PYTHON_BASEVERSION:{key} = "{version}"')
-    lines.append(f'TESTBED_WRAPPERS = "{bindir}"')
     return "\n".join(lines) + "\n"
 
 
