@@ -381,9 +381,13 @@ def setup() -> Path:
 
 # ---------------------------------------------------------------------------- build dirs
 
+def oe_run_args(builddir: str, *cmd: str) -> list[str]:
+    """``scripts/oe-testbed run`` of ``cmd`` in ``builddir``, PATH starting with the wrappers."""
+    return [str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={work_dir() / 'bin'}:{CLEAN_PATH}", builddir, "--", *cmd]
+
+
 def oe_run(builddir: str, *cmd: str, input: str | None = None, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-    path = f"{work_dir() / 'bin'}:{CLEAN_PATH}"
-    args = [str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={path}", builddir, "--", *cmd]
+    args = oe_run_args(builddir, *cmd)
     proc = subprocess.run(args, text=True, capture_output=True, input=input, timeout=timeout)
     if check and proc.returncode != 0:
         raise TestbedError(f"{' '.join(cmd)} in {builddir} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -437,9 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             print(init(args.builddir, args.machine, args.tune, tuple(args.set)))
         else:
             bbargs = args.args[1:] if args.args[:1] == ["--"] else args.args
-            path = f"{work_dir() / 'bin'}:{CLEAN_PATH}"
-            return subprocess.call([str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={path}",
-                                    args.builddir, "--", "bitbake", *bbargs])
+            return subprocess.call(oe_run_args(args.builddir, "bitbake", *bbargs))
     except TestbedError as err:
         print(f"build-testbed: error: {err}", file=sys.stderr)
         return 1
