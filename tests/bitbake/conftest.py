@@ -82,9 +82,11 @@ class OETestbed:
         input: str | None = None,
         timeout: float = 1800,
         check: bool = True,
+        verb: str = "run",
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``command`` as the build user inside ``builddir`` (see ``builddir()``)."""
-        args = [str(TESTBED), "run", "--release", self.release, builddir]
+        """Run ``command`` as the build user inside ``builddir`` (see ``builddir()``);
+        ``verb="write"`` is ``oe-testbed write`` (``command`` is then the file's path)."""
+        args = [str(TESTBED), verb, "--release", self.release, builddir]
         if with_layer:
             args.append("--with-layer")
         for key, value in (env or {}).items():
@@ -111,9 +113,7 @@ class OETestbed:
     def write_file(self, builddir: str, relpath: str, text: str, with_layer: bool = False) -> None:
         """Write ``text`` to ``relpath`` inside ``builddir`` as the build user; the file is
         rewritten only when its content changes (its mtime is in BitBake's config hash)."""
-        script = ('f=$1; mkdir -p "$(dirname "$f")"; t=$(mktemp "$f.XXXXXX"); cat > "$t"; '
-                  'if cmp -s "$t" "$f"; then rm -f "$t"; else mv "$t" "$f"; fi')
-        self.run(builddir, "sh", "-c", script, "sh", relpath, input=text, with_layer=with_layer, timeout=300)
+        self.run(builddir, relpath, input=text, with_layer=with_layer, timeout=300, verb="write")
 
     def tinfoil(self, builddir: str, job: dict, with_layer: bool = True, timeout: float = 1800) -> dict:
         """Run tests/bitbake/tinfoil_worker.py on ``job`` in ``builddir``; its JSON answer."""

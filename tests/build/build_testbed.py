@@ -381,13 +381,14 @@ def setup() -> Path:
 
 # ---------------------------------------------------------------------------- build dirs
 
-def oe_run_args(builddir: str, *cmd: str) -> list[str]:
-    """``scripts/oe-testbed run`` of ``cmd`` in ``builddir``, PATH starting with the wrappers."""
-    return [str(OE_TESTBED), "run", "--with-layer", "--env", f"PATH={work_dir() / 'bin'}:{CLEAN_PATH}", builddir, "--", *cmd]
+def oe_run_args(builddir: str, *cmd: str, verb: str = "run") -> list[str]:
+    """``scripts/oe-testbed run`` (or ``verb``) of ``cmd`` in ``builddir``, PATH starting with the wrappers."""
+    return [str(OE_TESTBED), verb, "--with-layer", "--env", f"PATH={work_dir() / 'bin'}:{CLEAN_PATH}", builddir, "--", *cmd]
 
 
-def oe_run(builddir: str, *cmd: str, input: str | None = None, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-    args = oe_run_args(builddir, *cmd)
+def oe_run(builddir: str, *cmd: str, input: str | None = None, check: bool = True, timeout: float | None = None,
+           verb: str = "run") -> subprocess.CompletedProcess[str]:
+    args = oe_run_args(builddir, *cmd, verb=verb)
     proc = subprocess.run(args, text=True, capture_output=True, input=input, timeout=timeout)
     if check and proc.returncode != 0:
         raise TestbedError(f"{' '.join(cmd)} in {builddir} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -395,10 +396,8 @@ def oe_run(builddir: str, *cmd: str, input: str | None = None, check: bool = Tru
 
 
 def write_build_file(builddir: str, relpath: str, text: str) -> None:
-    """Write ``relpath`` in the build dir as the build user, only when it changes."""
-    script = ('f=$1; mkdir -p "$(dirname "$f")"; t=$(mktemp "$f.XXXXXX"); cat > "$t"; '
-              'if cmp -s "$t" "$f"; then rm -f "$t"; else mv "$t" "$f"; fi')
-    oe_run(builddir, "sh", "-c", script, "sh", relpath, input=text)
+    """Write ``relpath`` in the build dir as the build user, only when it changes (``oe-testbed write``)."""
+    oe_run(builddir, relpath, input=text, verb="write")
 
 
 def init(builddir: str, machine: str, tune: str = "", settings: tuple[str, ...] = ()) -> Path:
