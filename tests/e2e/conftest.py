@@ -78,27 +78,33 @@ def probe_sysroot(sysroot: Path, qemu_binary: str, qemu_options: tuple[str, ...]
     return json.loads(result.stdout)
 
 
-# Directory names scripts/build-target-cpython gives its sysroots (its sysroot_name()).
-CPYTHON_SYSROOT_GLOB = "cpython-{triplet}-python3.11-*"
+# Directory names scripts/build-target-cpython gives its sysroots (its sysroot_name()):
+# python3.11, or with --python 3.13 [--disable-gil] python3.13 / python3.13t.
+CPYTHON_SYSROOT_GLOB = "cpython-{triplet}-python{python}{abiflags}-*"
 
 
-def cpython_sysroot(triplet: str) -> Path:
-    """The CPython 3.11 that scripts/build-target-cpython cross-built for GNU ``triplet``; else skip (fail under CI).
+def cpython_sysroot(triplet: str, python: str = "3.11", abiflags: str = "") -> Path:
+    """The CPython that scripts/build-target-cpython cross-built for GNU ``triplet``; else skip (fail under CI).
 
     Args:
         triplet: ``"powerpc-linux-gnu"`` or ``"mips64-linux-gnuabi64"`` (the big-endian
-            targets Debian ships no python3.11 for).
+            targets Debian ships no python3.11 for), or for 3.13 also ``"arm-linux-gnueabihf"``.
+        python: the CPython version built (``--python``).
+        abiflags: ``""`` or ``"t"`` (``--disable-gil``, free-threaded).
 
     Returns:
-        ``<cache>/sysroots/cpython-<triplet>-python3.11-<version>``: ``usr/bin/python3.11``,
-        ``usr/lib/python3.11/_sysconfigdata__linux_<multiarch>.py`` (for PYO3_CROSS_LIB_DIR),
-        the cross libc and the loader; run it like a Debian sysroot (:func:`probe_sysroot`).
-        Only complete builds count (the manifest is written last); the newest wins.
+        ``<cache>/sysroots/cpython-<triplet>-python<X.Y><abiflags>-<version>``:
+        ``usr/bin/python<X.Y><abiflags>``, ``usr/lib/python<X.Y>[t]/_sysconfigdata_<abiflags>_linux_<multiarch>.py``
+        (for PYO3_CROSS_LIB_DIR), the cross libc and the loader; run it like a Debian
+        sysroot (:func:`probe_sysroot` for 3.11). Only complete builds count (the manifest
+        is written last); the newest wins.
     """
-    found = [p for p in (cache_dir() / "sysroots").glob(CPYTHON_SYSROOT_GLOB.format(triplet=triplet)) if (p / MANIFEST).is_file()]
+    pattern = CPYTHON_SYSROOT_GLOB.format(triplet=triplet, python=python, abiflags=abiflags)
+    found = [p for p in (cache_dir() / "sysroots").glob(pattern) if (p / MANIFEST).is_file()]
     if not found:
-        missing(f"no cross-built CPython 3.11 for {triplet} in {cache_dir()}/sysroots "
-                f"(scripts/build-target-cpython {triplet} builds it, about 5 min)")
+        options = "" if (python, abiflags) == ("3.11", "") else f"--python {python} " + ("--disable-gil " if abiflags else "")
+        missing(f"no cross-built CPython {python}{abiflags} for {triplet} in {cache_dir()}/sysroots "
+                f"(scripts/build-target-cpython {options}{triplet} builds it, about 5 min)")
     return max(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
 
 
@@ -116,7 +122,8 @@ def sysroot_probe():
 
 @pytest.fixture(name="cpython_sysroot", scope="session")
 def cpython_sysroot_fixture():
-    """``cpython_sysroot(triplet)`` -> the cross-built CPython sysroot, or skip/fail (:func:`cpython_sysroot`)."""
+    """``cpython_sysroot(triplet, python="3.11", abiflags="")`` -> the cross-built CPython sysroot, or skip/fail
+    (:func:`cpython_sysroot`)."""
     return cpython_sysroot
 
 
