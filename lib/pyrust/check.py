@@ -107,6 +107,15 @@ def _elf_header_findings(info, target: Target, shown: str) -> list[Finding]:
                                    f"(target {target.target_arch}/{target.target_os}, {target.float_abi} float)")]
 
 
+def _gil_stable_abi_on_free_threaded(suffix: str, abi: PythonABI) -> bool:
+    """True when ``suffix`` (one ``abi`` accepts) names a GIL-build stable-ABI module and
+    ``abi`` is free-threaded: found by the import, but not runnable
+    (:data:`pyrust.tables.GIL_STABLE_ABI_SUFFIXES`)."""
+    if "t" not in abi.abiflags:
+        return False
+    return suffix in {t.format(platform=abi.platform_triplet) for t in tables.GIL_STABLE_ABI_SUFFIXES}
+
+
 def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | None = None,
                  elf_tools: ElfTools | None = None) -> tuple[list[Module], list[Finding]]:
     """Check names and ELF headers of the shared objects below ``tree``.
@@ -126,7 +135,10 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
     Rules: a file exporting ``PyInit_<name>`` whose suffix is not in
     EXTENSION_SUFFIXES is a ``pyrust-ext-suffix`` finding naming the expected suffix;
     one named ``<name>.<accepted suffix>`` exporting only other PyInit names is one too
-    (Python/importdl.c looks up ``PyInit_<name>``); every ELF file below the import
+    (Python/importdl.c looks up ``PyInit_<name>``); so is a stable-ABI ``.abi3.so``
+    module on a free-threaded (ABI flags "t") 3.13/3.14 target, which lists the suffix
+    but cannot run such a module (the module is still imported, to show what the
+    target does with it); every ELF file below the import
     roots whose e_machine, class, endianness or ABI e_flags differ from the target's is a
     ``pyrust-elf`` finding; a file named like an extension module that is not ELF, or
     is damaged, is a ``pyrust-elf`` finding. Shared objects exporting no PyInit (plain
@@ -158,6 +170,13 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
             if modname in info.pyinit:
                 if suffix in abi.extension_suffixes:
                     modules.append(Module(dotted, path, root, header_ok=not header))
+                    if _gil_stable_abi_on_free_threaded(suffix, abi):
+                        findings.append(Finding(
+                            QA_EXT_SUFFIX, shown,
+                            f"extension module '{dotted}' has suffix '{suffix}': free-threaded CPython {abi.version}"
+                            f"{abi.abiflags} finds it, but a stable-ABI (abi3) module is built for the GIL build's "
+                            f"object layout, which a free-threaded build cannot run (the import crashes or fails); "
+                            f"expected '{abi.ext_suffix}'"))
                 else:
                     modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header))
                     findings.append(Finding(

@@ -309,3 +309,14 @@ CPYTHON_VERSIONS: dict[tuple[int, int], CPythonVersion] = {
                             (".abi3t-{platform}.so", ".abi3t.so"),
                             "CPython 3.15 dynload_shlib.c (gh-122931, PEP 803); Misc/platform_triplet.c"),
 }
+
+# The GIL build's stable-ABI suffixes (abi3, PEP 384; "{platform}" as above): a module
+# named so is compiled for the GIL build's object layout. A free-threaded 3.13 (and 3.14,
+# as its row above has it) still lists ".abi3.so" in EXTENSION_SUFFIXES (dynload_shlib.c
+# has no Py_GIL_DISABLED case there; read in 3.13.5) but has no stable ABI (Include/Python.h: "The limited API
+# is not currently supported in the free-threaded build", gh-111506): the import finds the
+# file and runs it against the wrong layout. Measured: CPython 3.13.5 built with
+# --disable-gil for armv7 and big-endian powerpc, under qemu-user, dies with SIGSEGV
+# importing a working .abi3.so that Debian's GIL 3.13 imports and runs
+# (tests/e2e/test_free_threaded.py). A free-threaded 3.15 lists only the abi3t names.
+GIL_STABLE_ABI_SUFFIXES: tuple[str, ...] = (".abi3.so", ".abi3-{platform}.so")

@@ -20,8 +20,11 @@ and big-endian 32-bit powerpc (qemuppc). For each (:data:`FREE_THREADED`):
   crates moved); PyO3 0.28 declares every #[pymodule] free-threading safe unless it says
   ``gil_used = true`` (Py_MOD_GIL_NOT_USED);
 - a stable-ABI module (``.abi3.so``, a tiny C module built against the GIL build's object
-  layout, tests/e2e/cmodules.py) put in a tree for the 3.13t target: what ``pyrust check``
-  reports must be what a plain ``import`` in the 3.13t interpreter under qemu-user shows.
+  layout, tests/e2e/cmodules.py; Debian's GIL 3.13 imports and runs it) put in a tree for
+  the 3.13t target: 3.13t lists ``.abi3.so``, finds the file and dies with SIGSEGV
+  running it. ``pyrust check`` gives a static ``pyrust-ext-suffix`` finding
+  (pyrust.tables.GIL_STABLE_ABI_SUFFIXES) and an import finding that must be what a
+  plain ``import`` in the 3.13t interpreter under qemu-user shows.
 
 Needs qemu-user, the 3.13t sysroots (scripts/build-target-cpython, the e2e tier's
 set-up), Debian's Rust with the armhf std and rust-src (scripts/rust-cross-setup), the
@@ -331,28 +334,32 @@ def test_abi3_module_is_a_valid_stable_abi_module(tmp_path_factory):
 
 
 def test_abi3_module_check_matches_the_real_import(abi3_tree, reports, tmp_path):
-    """What ``pyrust check`` says about an ``.abi3.so`` in a 3.13t tree is what a plain
-    import in the 3.13t interpreter under qemu-user shows (both read here, nothing copied)."""
+    """An ``.abi3.so`` in a 3.13t tree: ``pyrust check`` gives a static ``pyrust-ext-suffix``
+    finding, and its ``pyrust-import`` finding is what a plain import in the 3.13t
+    interpreter under qemu-user shows (both read here, nothing copied). Measured: 3.13t
+    lists ``.abi3.so`` (so the import finds the file) and dies with SIGSEGV running it;
+    were the name refused, the import would end in ModuleNotFoundError instead."""
     label, row, sysroot, site = abi3_tree
     real = plain_import(row, sysroot, site)
     print(f"\n[plain import] {label}: exit {real.returncode}, signal {real.signal}\n{real.stdout}{real.stderr}")
     assert not real.timed_out
+    assert real.returncode != 0, f"the 3.13t interpreter ran the GIL-ABI module: {real.stdout}"
     listed = ".abi3.so" in reports(label)["EXTENSION_SUFFIXES"]
-    proc = subprocess.run([sys.executable, "-m", "pyrust.cli", "check", "--machine", row.machine, "--sysroot", str(sysroot),
-                           "--timeout", str(RUN_TIMEOUT), str(site)], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=RUN_TIMEOUT + 120)
+    if not listed:
+        assert "ModuleNotFoundError" in failure_text(real), failure_text(real)
+    proc = subprocess.run([sys.executable, "-m", "pyrust.cli", "check", "--machine", row.machine, "--python", row.version,
+                           "--abiflags", row.abiflags, "--sysroot", str(sysroot), "--timeout", str(RUN_TIMEOUT), str(site)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=RUN_TIMEOUT + 120)
     output = proc.stdout + proc.stderr
     print(f"[check] {label}: exit {proc.returncode}\n{output}")
-    findings = [line for line in output.splitlines() if line.startswith("FINDING ")]
-    if real.returncode == 0:
-        assert proc.returncode == 0 and findings == [], output
-        return
     assert proc.returncode == 1, output
+    findings = [line for line in output.splitlines() if line.startswith("FINDING ")]
     suffix = [line for line in findings if line.endswith("[pyrust-ext-suffix]")]
     imported = [line for line in findings if line.endswith("[pyrust-import]")]
-    if not listed:  # the interpreter does not look for .abi3.so: the name is the fault
-        assert len(suffix) == 1 and "'.abi3.so'" in suffix[0], output
-        assert "ModuleNotFoundError" in failure_text(real)
-    assert len(imported) == 1, output
-    assert failure_text(real) in imported[0] or (real.signal and f"signal {real.signal}" in imported[0]), \
-        f"the check reports {imported[0]!r}; the real import ended with {failure_text(real)!r}"
+    assert len(suffix) == 1 and f"'{ABI3_NAME}' has suffix '.abi3.so'" in suffix[0], output
+    assert f"expected '{reports(label)['EXT_SUFFIX']}'" in suffix[0], output
+    assert len(imported) == 1 and len(findings) == 2, output
+    if real.signal:
+        assert f"killed the interpreter with signal {real.signal}" in imported[0], (imported[0], failure_text(real))
+    else:
+        assert failure_text(real) in imported[0], (imported[0], failure_text(real))
