@@ -16,8 +16,8 @@ the host target, the stand-in cargo and a real compile give maturin the same nam
 
 Needs cargo, rustc and the release's maturin in the cache (scripts/release-maturin R, run
 by the tier's set-up); skipped without them, failed under CI=true. Tiers: wrynose and
-master in e2e; scarthgap, whose maturin the set-up compiles (scripts/run-tests
-scarthgap_maturin), in the opt-in tier scarthgap_maturin.
+master in e2e; scarthgap, whose maturin the set-up compiles, in its own tier
+scarthgap_maturin (in the default run: scripts/run-tests shows its cost apart).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ DOC = REPO / "docs" / "maturin-guess.md"
 RELEASES = ("scarthgap", "wrynose", "master")
 # wrynose's and master's maturin are PyPI wheels (seconds to fetch): tier e2e. scarthgap's
 # is compiled by the tier's set-up (scripts/release-maturin scarthgap; over 10 min cold on
-# 2 cores, docs/maturin-guess.md): the opt-in tier scarthgap_maturin.
+# 2 cores, docs/maturin-guess.md): its own tier scarthgap_maturin, in the default run.
 TIER = {"scarthgap": pytest.mark.scarthgap_maturin, "wrynose": pytest.mark.e2e, "master": pytest.mark.e2e}
 PARAMS = [pytest.param(r, marks=TIER[r], id=r) for r in RELEASES]
 
