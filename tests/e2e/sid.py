@@ -23,6 +23,8 @@ from pathlib import Path
 
 from pyrust.machines import machine_vars
 from pyrust.provision import DEBIAN_ARCHES, find_sysroot, interpreter_name, provision_debian_packages
+from pyrust.resolve import Resolution, resolve_abi
+from pyrust.sysconfigdata import SysrootABI, abi_from_sysroot
 from pyrust.target import Target, target_from_vars
 from testbed import cache_dir, missing, require_tool
 
@@ -157,6 +159,39 @@ def probe_prelude(work: Path) -> str:
 def parse_probe(stdout: str) -> dict:
     """The JSON object :data:`PROBE` printed (its last line)."""
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+def assert_abi_equals_probe(abi: dict, got: dict, version: str, abiflags: str, extension_suffixes: list[str]) -> None:
+    """``pyrust abi --format json``'s answer ``abi`` against an interpreter's :data:`PROBE`
+    report ``got``: EXT_SUFFIX, SOABI, MULTIARCH, ``extension_suffixes`` (the interpreter's
+    EXTENSION_SUFFIXES, less what its distribution adds; in order), the _sysconfigdata
+    name, _PYTHON_HOST_PLATFORM and the wheel tags (``version`` "3.13", ``abiflags`` "t")."""
+    assert abi["ext_suffix"] == got["EXT_SUFFIX"]
+    assert abi["soabi"] == got["SOABI"]
+    assert abi["platform_triplet"] == got["MULTIARCH"]
+    assert abi["extension_suffixes"] == extension_suffixes
+    assert abi["sysconfigdata_name"] == got["sysconfigdata_name"]
+    assert Path(got["sysconfigdata_file"]).name == got["sysconfigdata_name"] + ".py"
+    assert abi["host_platform"] == got["platform"]
+    assert abi["environment"]["_PYTHON_HOST_PLATFORM"] == got["platform"]
+    assert got["linux_platform_tags"] == [abi["platform_tag"]]
+    nodots = version.replace(".", "")
+    assert f"cp{nodots}-cp{nodots}{abiflags}-{abi['platform_tag']}" in got["sys_tags"]
+
+
+def assert_sysroot_states_probe(sysroot: Path, target: Target, version: str, abiflags: str,
+                                got: dict) -> tuple[Resolution, SysrootABI]:
+    """The files alone: ``abi_from_sysroot()`` reads the interpreter's answer (report ``got``)
+    from the sysroot's files (_sysconfigdata, or PEP 739 build-details.json from 3.14 on), and ``resolve_abi()`` takes it (source "sysroot"), with
+    the interpreter's EXT_SUFFIX. Returns the resolution and the record read, for further checks."""
+    data = abi_from_sysroot(sysroot, version, abiflags)
+    assert data is not None, f"no _sysconfigdata*.py below {sysroot}"
+    assert (data.version, data.abiflags, data.multiarch, data.soabi, data.ext_suffix) == (
+        version, abiflags, got["MULTIARCH"], got["SOABI"], got["EXT_SUFFIX"])
+    resolution = resolve_abi(target, version, abiflags, sysroot)
+    assert resolution.abi.source == "sysroot"
+    assert resolution.abi.ext_suffix == got["EXT_SUFFIX"]
+    return resolution, data
 
 
 # loongarch64: bookworm has no cross gcc. clang-19 with lld-19 (scripts/setup-testbed

@@ -65,10 +65,16 @@ from crossbuild import (
 from pyrust.check import find_interpreter
 from pyrust.machines import machine_vars
 from pyrust.qemurun import Result, run_target_python
-from pyrust.resolve import resolve_abi
-from pyrust.sysconfigdata import abi_from_sysroot
 from pyrust.target import Target, target_from_vars
-from sid import PROBE, SID_INTERPRETERS, parse_probe, probe_prelude, sid_sysroot
+from sid import (
+    PROBE,
+    SID_INTERPRETERS,
+    assert_abi_equals_probe,
+    assert_sysroot_states_probe,
+    parse_probe,
+    probe_prelude,
+    sid_sysroot,
+)
 from testbed import REPO, missing, require_tool
 
 pytestmark = pytest.mark.e2e
@@ -181,18 +187,7 @@ def test_pyrust_abi_equals_the_interpreter(label, reports):
     Debian entries to take out), the _sysconfigdata name, _PYTHON_HOST_PLATFORM and the wheel tags."""
     row = FREE_THREADED[label]
     got = reports(label)
-    abi = pyrust_abi(row)
-    assert abi["ext_suffix"] == got["EXT_SUFFIX"]
-    assert abi["soabi"] == got["SOABI"]
-    assert abi["platform_triplet"] == got["MULTIARCH"]
-    assert abi["extension_suffixes"] == got["EXTENSION_SUFFIXES"]
-    assert abi["sysconfigdata_name"] == got["sysconfigdata_name"]
-    assert Path(got["sysconfigdata_file"]).name == got["sysconfigdata_name"] + ".py"
-    assert abi["host_platform"] == got["platform"]
-    assert abi["environment"]["_PYTHON_HOST_PLATFORM"] == got["platform"]
-    assert got["linux_platform_tags"] == [abi["platform_tag"]]
-    nodots = row.version.replace(".", "")
-    assert f"cp{nodots}-cp{nodots}{row.abiflags}-{abi['platform_tag']}" in got["sys_tags"]
+    assert_abi_equals_probe(pyrust_abi(row), got, row.version, row.abiflags, got["EXTENSION_SUFFIXES"])
 
 
 @pytest.mark.parametrize("label", FREE_THREADED)
@@ -203,15 +198,9 @@ def test_sysroot_reader_states_the_same_abi(label, reports, ft_sysroot):
     row = FREE_THREADED[label]
     sysroot = ft_sysroot(label)
     got = reports(label)
-    data = abi_from_sysroot(sysroot, row.version, row.abiflags)
-    assert data is not None, f"no _sysconfigdata*.py below {sysroot}"
-    assert (data.version, data.abiflags, data.multiarch, data.soabi, data.ext_suffix) == (
-        row.version, row.abiflags, got["MULTIARCH"], got["SOABI"], got["EXT_SUFFIX"])
+    resolution, data = assert_sysroot_states_probe(sysroot, row.target(), row.version, row.abiflags, got)
     assert Path(data.path).name == got["sysconfigdata_name"] + ".py"
     assert list(sysroot.glob("usr/lib/python3*/build-details*.json")) == []
-    resolution = resolve_abi(row.target(), row.version, row.abiflags, sysroot)
-    assert resolution.abi.source == "sysroot"
-    assert resolution.abi.ext_suffix == got["EXT_SUFFIX"]
     assert list(resolution.abi.extension_suffixes) == got["EXTENSION_SUFFIXES"]
     assert resolution.warnings == ()
 

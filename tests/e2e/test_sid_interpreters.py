@@ -20,19 +20,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from pyrust.pyabi import python_abi
 from pyrust.qemurun import run_target_python
-from pyrust.resolve import resolve_abi
-from pyrust.sysconfigdata import abi_from_sysroot, read_build_details
+from pyrust.sysconfigdata import read_build_details
 from sid import (
     DEBIAN_DEVIATIONS,
     PROBE,
     SID_INTERPRETERS,
     SidInterpreter,
+    assert_abi_equals_probe,
+    assert_sysroot_states_probe,
     oe_target,
     parse_probe,
     probe_prelude,
@@ -104,18 +104,7 @@ def test_pyrust_abi_equals_the_interpreter(label, reports):
     the _sysconfigdata name, _PYTHON_HOST_PLATFORM and the wheel platform tag."""
     entry = SID_INTERPRETERS[label]
     got = reports(label)
-    abi = pyrust_abi(entry)
-    assert abi["ext_suffix"] == got["EXT_SUFFIX"]
-    assert abi["soabi"] == got["SOABI"]
-    assert abi["platform_triplet"] == got["MULTIARCH"]
-    assert abi["extension_suffixes"] == upstream_suffixes(entry, got)
-    assert abi["sysconfigdata_name"] == got["sysconfigdata_name"]
-    assert Path(got["sysconfigdata_file"]).name == got["sysconfigdata_name"] + ".py"
-    assert abi["host_platform"] == got["platform"]
-    assert abi["environment"]["_PYTHON_HOST_PLATFORM"] == got["platform"]
-    assert got["linux_platform_tags"] == [abi["platform_tag"]]
-    nodots = entry.version.replace(".", "")
-    assert f"cp{nodots}-cp{nodots}{entry.abiflags}-{abi['platform_tag']}" in got["sys_tags"]
+    assert_abi_equals_probe(pyrust_abi(entry), got, entry.version, entry.abiflags, upstream_suffixes(entry, got))
 
 
 @pytest.mark.parametrize("label", SID_INTERPRETERS)
@@ -124,15 +113,8 @@ def test_sysroot_reader_states_the_same_abi(label, reports):
     _sysconfigdata (picked by version and ABI flags: a -dbg sysroot has both builds'), and
     resolve_abi() takes it with no disagreement with the rules to warn about."""
     entry = SID_INTERPRETERS[label]
-    sysroot = sid_sysroot(entry)
     got = reports(label)
-    data = abi_from_sysroot(sysroot, entry.version, entry.abiflags)
-    assert data is not None, f"no _sysconfigdata*.py below {sysroot}"
-    assert (data.version, data.abiflags, data.multiarch, data.soabi, data.ext_suffix) == (
-        entry.version, entry.abiflags, got["MULTIARCH"], got["SOABI"], got["EXT_SUFFIX"])
-    resolution = resolve_abi(oe_target(entry), entry.version, entry.abiflags, sysroot)
-    assert resolution.abi.source == "sysroot"
-    assert resolution.abi.ext_suffix == got["EXT_SUFFIX"]
+    resolution, _ = assert_sysroot_states_probe(sid_sysroot(entry), oe_target(entry), entry.version, entry.abiflags, got)
     assert list(resolution.abi.extension_suffixes) == upstream_suffixes(entry, got)
     assert resolution.warnings == ()
 
