@@ -445,7 +445,8 @@ def _sha256s(arch: str, versions: dict[str, str], opts: list[str]) -> dict[str, 
     return found
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex (read in 1 MiB blocks)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -469,7 +470,7 @@ def _download(arch: str, versions: dict[str, str], root: Path, progress: Progres
     todo = {}
     for pkg, version in versions.items():
         dest = _deb_path(debs, arch, pkg, version)
-        if dest.is_file() and (pkg not in want or _file_sha256(dest) == want[pkg]):
+        if dest.is_file() and (pkg not in want or file_sha256(dest) == want[pkg]):
             continue
         todo[pkg] = version
     if len(todo) < len(versions):
@@ -489,7 +490,7 @@ def _download(arch: str, versions: dict[str, str], root: Path, progress: Progres
                 got = sorted(tmp.glob(f"{pkg}_*.deb"))
                 if len(got) != 1:
                     raise ProvisionError(f"provision {arch}: apt-get download gave no single file for {pkg}:{arch}={version}")
-                if pkg in want and _file_sha256(got[0]) != want[pkg]:
+                if pkg in want and file_sha256(got[0]) != want[pkg]:
                     raise ProvisionError(f"provision {arch}: {got[0].name} does not match the SHA256 in apt's index; retry")
                 size += got[0].stat().st_size
                 os.replace(got[0], _deb_path(debs, arch, pkg, version))
