@@ -85,13 +85,15 @@ class OETestbed:
         verb: str = "run",
     ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` as the build user inside ``builddir`` (see ``builddir()``);
-        ``verb="write"`` is ``oe-testbed write`` (``command`` is then the file's path)."""
+        ``verb="write"`` is ``oe-testbed write`` (``command`` is then the file's path),
+        other verbs (``drop-recipe-cache``) take no command."""
         args = [str(TESTBED), verb, "--release", self.release, builddir]
         if with_layer:
             args.append("--with-layer")
         for key, value in (env or {}).items():
             args += ["--env", f"{key}={value}"]
-        args += ["--", *command]
+        if command:
+            args += ["--", *command]
         proc = subprocess.run(args, input=input, text=True, capture_output=True, timeout=timeout)
         if check and proc.returncode != 0:
             pytest.fail(
@@ -114,6 +116,11 @@ class OETestbed:
         """Write ``text`` to ``relpath`` inside ``builddir`` as the build user; the file is
         rewritten only when its content changes (its mtime is in BitBake's config hash)."""
         self.run(builddir, relpath, input=text, with_layer=with_layer, timeout=300, verb="write")
+
+    def drop_recipe_cache(self, builddir: str, with_layer: bool = False) -> None:
+        """Remove BitBake's recipe cache in ``builddir`` (wherever its CACHE points), so the
+        next ``bitbake -p`` parses every recipe again."""
+        self.run(builddir, with_layer=with_layer, timeout=600, verb="drop-recipe-cache")
 
     def tinfoil(self, builddir: str, job: dict, with_layer: bool = True, timeout: float = 1800) -> dict:
         """Run tests/bitbake/tinfoil_worker.py on ``job`` in ``builddir``; its JSON answer."""

@@ -319,7 +319,7 @@ def _problems(output: str) -> list[str]:
 def _cold_parse(oe_testbed, builddir, label: str) -> str:
     """``bitbake -p`` with the layer after removing the recipe cache (warnings show only
     while recipes are really parsed); asserts success and returns the output."""
-    oe_testbed.run(builddir, "sh", "-c", "rm -f tmp/cache/bb_cache.dat*", with_layer=True)
+    oe_testbed.drop_recipe_cache(builddir, with_layer=True)
     t0 = time.monotonic()
     proc = oe_testbed.run(builddir, "bitbake", "-p", with_layer=True, timeout=3600, check=False)
     print(f"bitbake -p ({label}): {time.monotonic() - t0:.1f} s in {builddir}")
