@@ -53,6 +53,7 @@ from typing import Callable, NamedTuple
 
 from pyrust import tables
 from pyrust.errors import InputError
+from pyrust.private_apt import ARCHIVE_KEYRING, private_apt_dir, private_apt_options  # noqa: F401 (ARCHIVE_KEYRING: re-exported)
 
 PYTHON_VERSION = "3.11"  # the default: Debian bookworm's python3
 
@@ -107,11 +108,9 @@ DEBIAN_PYTHONS: dict[str, DebianPython] = {
 #: Packages of bookworm's python3.11 sysroot (the default), kept for callers of old.
 PACKAGES: tuple[str, ...] = DEBIAN_PYTHONS[PYTHON_VERSION].packages
 
-#: Debian suites reached through a private apt configuration: suite -> the archive URI.
-#: Their Release files are signed with keys in bookworm's debian-archive-keyring
-#: (2023.3+deb12u2 carries the trixie keys that sign sid today).
-PRIVATE_SUITES: dict[str, str] = {"sid": "http://deb.debian.org/debian"}
-ARCHIVE_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+#: Debian suites whose binary packages are reached through a private apt configuration
+#: (:mod:`pyrust.private_apt`); the others (bookworm) through the host's own apt.
+PRIVATE_SUITES: tuple[str, ...] = ("sid",)
 
 MANIFEST = ".pyrust-sysroot.json"
 
@@ -367,42 +366,11 @@ def _apt_opts(root: Path, name: str = "") -> list[str]:
     return ["-o", f"Dir::Cache::pkgcache={cache}", "-o", "Dir::Cache::srcpkgcache="]
 
 
-def _private_apt(suite: str, arch: str, root: Path) -> list[str]:
-    """apt options for a private configuration of ``suite`` for ``arch`` under ``<root>/apt``.
-
-    Its own sources list (only ``suite``, signed by :data:`ARCHIVE_KEYRING`), package
-    lists, cache and an empty dpkg status, with ``arch`` as apt's only architecture: the
-    host's apt configuration, lists and installed packages are neither read nor changed,
-    and ``dpkg --add-architecture`` is not needed. One directory per architecture, since
-    ``apt-get update`` drops the lists of architectures it was not told about.
-    """
-    base = root / "apt" / f"{suite}-{arch}"
-    for sub in ("lists/partial", "cache/archives/partial"):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-    sources = base / "sources.list"
-    line = f"deb [signed-by={ARCHIVE_KEYRING}] {PRIVATE_SUITES[suite]} {suite} main\n"
-    if not sources.is_file() or sources.read_text() != line:
-        sources.write_text(line)
-    status = base / "status"
-    if not status.is_file():
-        status.write_text("")
-    return [
-        "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/nonexistent",
-        "-o", f"Dir::State::Lists={base / 'lists'}", "-o", f"Dir::Cache={base / 'cache'}",
-        "-o", f"Dir::State::status={status}", "-o", f"APT::Architecture={arch}", "-o", f"APT::Architectures::={arch}",
-        "-o", "Acquire::Languages=none", "-o", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false",
-        "-o", "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false",
-        "-o", "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false",
-    ]
-
-
 def _private_update(suite: str, arch: str, opts: list[str], progress: Progress) -> None:
     """``apt-get update`` of a private configuration (any user: the lists are ours)."""
     t0 = time.monotonic()
     progress(f"provision {arch}: apt-get update of the private {suite} lists ...")
     cmd = ["apt-get", *opts, "update", "-q"]
-    if _is_root():
-        cmd += ["-o", "APT::Sandbox::User=root"]
     _run(cmd, arch, f"apt-get update ({suite})", lock_retries=60)
     progress(f"provision {arch}: apt-get update ({suite}) done in {time.monotonic() - t0:.1f} s")
 
@@ -623,7 +591,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
     once; if dpkg does not know it and a sysroot is cached, the newest cached one is returned
     without touching apt; otherwise (as root) ``dpkg --add-architecture`` and ``apt-get
     update`` run first. sid: a private apt configuration under ``<cache>/apt/sid-<arch>``
-    (:func:`_private_apt`; any user, nothing of the host's apt changes), updated only when
+    (:func:`pyrust.private_apt.private_apt_options`; any user, nothing of the host's apt changes), updated only when
     it has no lists yet, lacks a package, or a download fails (sid moves on). Downloads
     are kept in ``<cache>/debs`` and checked against apt's SHA256. Concurrent runs are
     safe: the sysroot appears by one atomic rename. Seconds: about 10 to 20 for a new
@@ -667,8 +635,8 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         return cached_or("no apt-get/dpkg on this host; provisioning needs a Debian or Ubuntu host")
     updated = False
     if row.suite in PRIVATE_SUITES:
-        opts = _private_apt(row.suite, arch, root) + _apt_opts(root, f"{row.suite}-{arch}")
-        if not any((root / "apt" / f"{row.suite}-{arch}" / "lists").glob("*_Packages*")):
+        opts = private_apt_options(row.suite, root, arch) + _apt_opts(root, f"{row.suite}-{arch}")
+        if not any((private_apt_dir(row.suite, root, arch) / "lists").glob("*_Packages*")):
             _private_update(row.suite, arch, opts, progress)
             updated = True
 
@@ -776,8 +744,8 @@ def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suit
     tools.mkdir(parents=True, exist_ok=True)
     (root / "debs").mkdir(parents=True, exist_ok=True)
     clean_stale(tools)
-    opts = _private_apt(suite, arch, root) + _apt_opts(root, f"{suite}-{arch}")
-    if not any((root / "apt" / f"{suite}-{arch}" / "lists").glob("*_Packages*")):
+    opts = private_apt_options(suite, root, arch) + _apt_opts(root, f"{suite}-{arch}")
+    if not any((private_apt_dir(suite, root, arch) / "lists").glob("*_Packages*")):
         _private_update(suite, arch, opts, progress)
     versions = _candidates(arch, packages, opts)
     if len(versions) < len(packages):
@@ -811,6 +779,104 @@ def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64",
         >>> provision_debian_tool("qemu-user") / "usr/bin/qemu-loongarch64"   # doctest: +SKIP
     """
     return provision_debian_packages([package], arch, suite, cache_dir, progress)
+
+
+def provision_debian_source(package: str, suite: str, cache_dir: Path | None = None, progress: Progress = print) -> Path:
+    """The upstream tree of Debian source package ``package`` from ``suite``, unpacked once into the cache.
+
+    For the test beds' CPython sources (scripts/build-target-cpython builds them,
+    scripts/fetch-cpython-probe reads configure's triplet probe from them): upstream as
+    Debian ships it (``*.orig.tar.*``), Debian's patches not applied, because oe-core
+    builds upstream CPython.
+
+    Args:
+        package: a Debian source package, e.g. "python3.13".
+        suite: the Debian suite holding it, e.g. "bookworm", "trixie", "sid".
+        cache_dir, progress: as :func:`provision_debian_python`.
+
+    Returns:
+        ``<cache>/debian-src/<package>-<upstream version>`` (e.g. ``python3.13-3.13.5``),
+        without Debian's ``debian/`` directory; its ``.pyrust-source`` file says
+        ``<suite> <package> <version> <dsc>``.
+
+    Behaviour: a tree already unpacked from ``suite`` is returned at once (no network).
+    Otherwise ``apt-get source --download-only`` through a private deb-src configuration
+    of ``suite`` (:func:`pyrust.private_apt.private_apt_options`; the host's apt is neither
+    read nor changed; apt checks every file against the signed Sources index) into
+    ``<cache>/debian-src/downloads``, then ``dpkg-source --skip-patches -x`` into a
+    staging directory renamed into place, so an interrupted run leaves no tree.
+    Concurrent runs wait for each other (a lock file). Seconds: 20 to 30 for CPython
+    (apt-get update of the suite's Sources, a 20 to 27 MB download, unpacking).
+
+    Raises:
+        ProvisionError: apt-get/dpkg-source missing, ``suite`` has no ``package``, or a
+            download fails (the archive answers 404 for files its index lists); the
+            message names the step.
+
+    Example:
+        >>> provision_debian_source("python3.13", "trixie").name   # doctest: +SKIP
+        'python3.13-3.13.5'
+    """
+    import fcntl
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    where = root / "debian-src"
+    downloads = where / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    for tool, deb in (("apt-get", "apt"), ("dpkg-source", "dpkg-dev")):
+        if shutil.which(tool) is None:
+            raise ProvisionError(f"source {package}/{suite}: {tool} not found; apt-get install {deb}")
+
+    def run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=dict(os.environ, LC_ALL="C"))
+        if proc.returncode != 0:
+            lines = proc.stdout.splitlines() + proc.stderr.splitlines()
+            errors = [ln for ln in lines if ln.startswith(("E:", "Err:", "dpkg-source: error"))] or lines[-3:]
+            raise ProvisionError(f"source {package}/{suite}: {what} failed: {' | '.join(errors[:3])}")
+        return proc.stdout
+
+    def cached() -> Path | None:
+        trees = sorted(t for t in where.glob(f"{package}-*")
+                       if (t / ".pyrust-source").is_file() and (t / ".pyrust-source").read_text().split()[:2] == [suite, package])
+        return trees[-1] if trees else None
+
+    with open(where / f".{package}-{suite}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"source {package}/{suite}: another run is fetching it; waiting")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        tree = cached()
+        if tree:
+            return tree
+        t0 = time.monotonic()
+        opts = private_apt_options(suite, root, source=True)
+        progress(f"source {package}/{suite}: apt-get update of the private deb-src {suite} configuration ...")
+        run(["apt-get", *opts, "update", "-q"], "apt-get update")
+        # apt's own candidate and file names: the same files `apt-get source` then fetches
+        uris = run(["apt-get", *opts, "source", "--print-uris", "-q", package], "apt-get source --print-uris")
+        dscs = re.findall(r"^'[^']+' (\S+\.dsc) \d+", uris, re.M)
+        if len(dscs) != 1:
+            raise ProvisionError(f"source {package}/{suite}: Debian {suite} has no {package} source package")
+        dsc = downloads / dscs[0]
+        version = dscs[0].removeprefix(f"{package}_").removesuffix(".dsc")
+        progress(f"source {package}/{suite}: apt-get source --download-only {package} ({version})")
+        run(["apt-get", *opts, "source", "--download-only", "-q", package], "apt-get source", cwd=downloads)
+        if not dsc.is_file():
+            raise ProvisionError(f"source {package}/{suite}: apt-get source left no {dsc.name} in {downloads}")
+        tree = where / f"{package}-{version.rsplit('-', 1)[0]}"
+        stage = where / f".tmp-{os.getpid()}-{tree.name}"
+        shutil.rmtree(stage, ignore_errors=True)
+        try:
+            run(["dpkg-source", "--skip-patches", "--no-check", "--no-copy", "-x", str(dsc), str(stage)], "dpkg-source -x")
+            shutil.rmtree(stage / "debian", ignore_errors=True)  # the packaging, not the upstream tree
+            (stage / ".pyrust-source").write_text(f"{suite} {package} {version} {dsc.name}\n")
+            shutil.rmtree(tree, ignore_errors=True)
+            os.rename(stage, tree)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        progress(f"source {package}/{suite}: {tree} in {time.monotonic() - t0:.1f} s")
+        return tree
 
 
 class DebUri(NamedTuple):
@@ -849,8 +915,8 @@ def debian_uris(arch: str, packages: Sequence[str], suite: str = "bookworm", cac
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if suite in PRIVATE_SUITES:
-        opts = _private_apt(suite, arch, root) + _apt_opts(root, f"{suite}-{arch}")
-        if not any((root / "apt" / f"{suite}-{arch}" / "lists").glob("*_Packages*")):
+        opts = private_apt_options(suite, root, arch) + _apt_opts(root, f"{suite}-{arch}")
+        if not any((private_apt_dir(suite, root, arch) / "lists").glob("*_Packages*")):
             _private_update(suite, arch, opts, lambda line: None)
     else:
         opts = _apt_opts(root)
@@ -882,7 +948,8 @@ def debian_python_uris(debian_arch: str, python: str = PYTHON_VERSION, abiflags:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python3 -m pyrust.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``; exit 0/1/2."""
+    """Command line: ``python3 -m pyrust.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``
+    or ``python3 -m pyrust.provision --source PACKAGE/SUITE`` (prints the tree's path); exit 0/1/2."""
     ap = argparse.ArgumentParser(
         prog="python3 -m pyrust.provision",
         description="Unpack Debian's python3.X for Debian architectures into a cache (for qemu-user).",
@@ -895,6 +962,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--find", action="store_true", help="only print cached sysroots, never run apt (exit 1 if one is missing)")
     ap.add_argument("--arch-of", metavar="NAME", help="print the Debian arch of a qemu binary or triplet and exit")
     ap.add_argument("--float-abi", default="", help="with --arch-of qemu-arm: hard or soft")
+    ap.add_argument("--source", metavar="PACKAGE/SUITE",
+                    help="unpack Debian source package PACKAGE of SUITE (upstream, no Debian patches) and print its path")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
 
@@ -905,6 +974,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.arch_of:
             print(debian_arch(args.arch_of, args.float_abi))
+            return 0
+        if args.source:
+            package, _, suite = args.source.partition("/")
+            if not package or not suite or "/" in suite:
+                raise InputError("--source", args.source, "PACKAGE/SUITE, e.g. python3.13/trixie")
+            print(provision_debian_source(package, suite, args.cache, progress))
             return 0
         row = debian_python(args.python, args.abiflags)
         every = TARGET_ARCHES if row.suite == "bookworm" else SID_ARCHES
