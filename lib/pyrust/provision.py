@@ -723,7 +723,7 @@ def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suit
     target's C development files (``libc6-dev``, ``libgcc-16-dev``) for a linker.
 
     Args:
-        packages: e.g. ("qemu-user",); the first names the tree. suite: a key of
+        packages: e.g. ("qemu-user",); the first names the tree. suite: one of
             :data:`PRIVATE_SUITES`. arch: a Debian architecture. cache_dir, progress: as
             :func:`provision_debian_python`.
 
@@ -896,7 +896,7 @@ def debian_uris(arch: str, packages: Sequence[str], suite: str = "bookworm", cac
     Args:
         arch: a Debian architecture ("armhf", "amd64", "all" packages are found under any).
         packages: package names without architecture ("libc6", "python3.14-minimal").
-        suite: "bookworm" (the host's own apt sources; dpkg must know ``arch``) or a key of
+        suite: "bookworm" (the host's own apt sources; dpkg must know ``arch``) or one of
             :data:`PRIVATE_SUITES` ("sid": the private configuration of
             :func:`provision_debian_python`, updated first when it has no lists yet).
         cache_dir: cache root (None: :func:`default_cache_dir`).
