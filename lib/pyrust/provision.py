@@ -47,7 +47,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -282,7 +283,9 @@ def find_sysroot(arch: str, cache_dir: Path | None = None, python: str = PYTHON_
 
 
 def _run(cmd: Sequence[str], arch: str, what: str, *, cwd: Path | None = None, lock_retries: int = 0) -> str:
-    """Run a tool, return stdout; raise ProvisionError with its last stderr line on failure.
+    """Run a tool, return stdout; raise ProvisionError with its first and last error lines on failure.
+
+    ``arch`` names what is provisioned in the message ("armhf", "source python3.13/trixie").
 
     ``lock_retries``: apt-get update / dpkg --add-architecture fail at once when another
     apt or dpkg holds the lock (apt only waits for the dpkg frontend lock); retry then.
@@ -298,13 +301,30 @@ def _run(cmd: Sequence[str], arch: str, what: str, *, cwd: Path | None = None, l
         if proc.returncode == 0:
             return proc.stdout
         lines = [ln.strip() for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        errors = [ln for ln in lines if ln.startswith(("E:", "dpkg: error", "dpkg-deb: error"))] or lines
-        detail = errors[-1] if errors else f"exit status {proc.returncode}"
+        errors = [ln for ln in lines if ln.startswith(("E:", "dpkg: error", "dpkg-deb: error", "dpkg-source: error"))] or lines
+        # the first error names the cause (apt: "Failed to fetch <url> 404"), the last sums up
+        detail = (errors[0] if len(errors) == 1 else f"{errors[0]} ... {errors[-1]}") if errors else f"exit status {proc.returncode}"
         if attempt < lock_retries and ("lock" in detail.lower()):
             time.sleep(5)
             continue
         raise ProvisionError(f"provision {arch}: {what} failed ({' '.join(cmd[:3])} ...): {detail}")
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def file_lock(lock: Path, waiting: str, progress: Progress = print) -> Iterator[None]:
+    """Hold ``lock`` exclusively (fcntl.flock); a second process says ``waiting`` through
+    ``progress`` and waits, then finds the first one's result."""
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fd:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(waiting)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
 
 
 def _is_root() -> bool:
@@ -817,65 +837,51 @@ def provision_debian_source(package: str, suite: str, cache_dir: Path | None = N
         >>> provision_debian_source("python3.13", "trixie").name   # doctest: +SKIP
         'python3.13-3.13.5'
     """
-    import fcntl
-
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     where = root / "debian-src"
     downloads = where / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
+    label = f"source {package}/{suite}"
     for tool, deb in (("apt-get", "apt"), ("dpkg-source", "dpkg-dev")):
         if shutil.which(tool) is None:
-            raise ProvisionError(f"source {package}/{suite}: {tool} not found; apt-get install {deb}")
-
-    def run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=dict(os.environ, LC_ALL="C"))
-        if proc.returncode != 0:
-            lines = proc.stdout.splitlines() + proc.stderr.splitlines()
-            errors = [ln for ln in lines if ln.startswith(("E:", "Err:", "dpkg-source: error"))] or lines[-3:]
-            raise ProvisionError(f"source {package}/{suite}: {what} failed: {' | '.join(errors[:3])}")
-        return proc.stdout
+            raise ProvisionError(f"provision {label}: {tool} not found; apt-get install {deb}")
 
     def cached() -> Path | None:
         trees = sorted(t for t in where.glob(f"{package}-*")
                        if (t / ".pyrust-source").is_file() and (t / ".pyrust-source").read_text().split()[:2] == [suite, package])
         return trees[-1] if trees else None
 
-    with open(where / f".{package}-{suite}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress(f"source {package}/{suite}: another run is fetching it; waiting")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(where / f".{package}-{suite}.lock", f"{label}: another run is fetching it; waiting", progress):
         tree = cached()
         if tree:
             return tree
         t0 = time.monotonic()
         opts = private_apt_options(suite, root, source=True)
-        progress(f"source {package}/{suite}: apt-get update of the private deb-src {suite} configuration ...")
-        run(["apt-get", *opts, "update", "-q"], "apt-get update")
+        progress(f"{label}: apt-get update of the private deb-src {suite} configuration ...")
+        _run(["apt-get", *opts, "update", "-q"], label, "apt-get update")
         # apt's own candidate and file names: the same files `apt-get source` then fetches
-        uris = run(["apt-get", *opts, "source", "--print-uris", "-q", package], "apt-get source --print-uris")
+        uris = _run(["apt-get", *opts, "source", "--print-uris", "-q", package], label, "apt-get source --print-uris")
         dscs = re.findall(r"^'[^']+' (\S+\.dsc) \d+", uris, re.M)
         if len(dscs) != 1:
-            raise ProvisionError(f"source {package}/{suite}: Debian {suite} has no {package} source package")
+            raise ProvisionError(f"provision {label}: Debian {suite} has no {package} source package")
         dsc = downloads / dscs[0]
         version = dscs[0].removeprefix(f"{package}_").removesuffix(".dsc")
-        progress(f"source {package}/{suite}: apt-get source --download-only {package} ({version})")
-        run(["apt-get", *opts, "source", "--download-only", "-q", package], "apt-get source", cwd=downloads)
+        progress(f"{label}: apt-get source --download-only {package} ({version})")
+        _run(["apt-get", *opts, "source", "--download-only", "-q", package], label, "apt-get source", cwd=downloads)
         if not dsc.is_file():
-            raise ProvisionError(f"source {package}/{suite}: apt-get source left no {dsc.name} in {downloads}")
+            raise ProvisionError(f"provision {label}: apt-get source left no {dsc.name} in {downloads}")
         tree = where / f"{package}-{version.rsplit('-', 1)[0]}"
         stage = where / f".tmp-{os.getpid()}-{tree.name}"
         shutil.rmtree(stage, ignore_errors=True)
         try:
-            run(["dpkg-source", "--skip-patches", "--no-check", "--no-copy", "-x", str(dsc), str(stage)], "dpkg-source -x")
+            _run(["dpkg-source", "--skip-patches", "--no-check", "--no-copy", "-x", str(dsc), str(stage)], label, "dpkg-source -x")
             shutil.rmtree(stage / "debian", ignore_errors=True)  # the packaging, not the upstream tree
             (stage / ".pyrust-source").write_text(f"{suite} {package} {version} {dsc.name}\n")
             shutil.rmtree(tree, ignore_errors=True)
             os.rename(stage, tree)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
-        progress(f"source {package}/{suite}: {tree} in {time.monotonic() - t0:.1f} s")
+        progress(f"{label}: {tree} in {time.monotonic() - t0:.1f} s")
         return tree
 
 
