@@ -26,6 +26,31 @@ DEBIAN_ARCHIVE = "http://deb.debian.org/debian"
 ARCHIVE_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 
+def pkgcache_options(name: str = "") -> list[str]:
+    """Options giving apt a binary package cache file of its own (``name``: one per private
+    configuration; "" for the host's own apt configuration).
+
+    Docker's Debian images set ``Dir::Cache::pkgcache ""`` (docker-clean), so every apt
+    call re-reads all package lists: about 4 to 8 s each with six architectures enabled,
+    0.05 to 0.2 s with a cache file (apt rebuilds it by itself when lists or dpkg status
+    change). The file is about 230 MB with nine architectures, so it lives in
+    ``$TMPDIR/meta-pyrust-apt-<uid>`` rather than in the cache that CI saves. ``[]`` when
+    that directory is not safely ours.
+    """
+    import tempfile
+
+    d = Path(tempfile.gettempdir()) / f"meta-pyrust-apt-{os.getuid()}"
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        st = d.lstat()
+        if not d.is_dir() or d.is_symlink() or st.st_uid != os.getuid():
+            return []
+    except OSError:
+        return []
+    cache = d / (f"pkgcache-{name}.bin" if name else "pkgcache.bin")
+    return ["-o", f"Dir::Cache::pkgcache={cache}", "-o", "Dir::Cache::srcpkgcache="]
+
+
 def debian_archive_uri(indextargets: str | None = None, os_release: str | None = None) -> str:
     """The Debian archive URI for private configurations.
 
@@ -59,8 +84,9 @@ def debian_archive_uri(indextargets: str | None = None, os_release: str | None =
         import subprocess
 
         try:
+            # with the host configuration's cache file: without one, this alone takes 7 s
             indextargets = subprocess.run(
-                ["apt-get", "indextargets", "--format", "$(SITE) $(RELEASE) $(COMPONENT) $(IDENTIFIER)"],
+                ["apt-get", *pkgcache_options(), "indextargets", "--format", "$(SITE) $(RELEASE) $(COMPONENT) $(IDENTIFIER)"],
                 capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"),
             ).stdout
         except OSError:

@@ -54,7 +54,7 @@ from typing import Callable, NamedTuple
 
 from pyrust import tables
 from pyrust.errors import InputError
-from pyrust.private_apt import ARCHIVE_KEYRING, private_apt_dir, private_apt_options  # noqa: F401 (ARCHIVE_KEYRING: re-exported)
+from pyrust.private_apt import ARCHIVE_KEYRING, pkgcache_options, private_apt_dir, private_apt_options  # noqa: F401 (ARCHIVE_KEYRING: re-exported)
 
 PYTHON_VERSION = "3.11"  # the default: Debian bookworm's python3
 
@@ -364,28 +364,6 @@ def _enable_arch(arch: str, progress: Progress) -> None:
     _run(["dpkg", "--add-architecture", arch], arch, "dpkg --add-architecture", lock_retries=60)
 
 
-def _apt_opts(root: Path, name: str = "") -> list[str]:
-    """Options giving apt a binary package cache of its own (``root`` is unused: see below).
-
-    Docker's Debian images set ``Dir::Cache::pkgcache ""`` (docker-clean), so every apt
-    call re-reads all package lists: about 4 to 8 s each with six architectures enabled,
-    0.05 to 0.2 s with a cache file (apt rebuilds it by itself when lists or dpkg status
-    change). The file is about 230 MB with nine architectures, so it lives in
-    ``$TMPDIR/meta-pyrust-apt-<uid>`` rather than in the cache that CI saves.
-    """
-    del root
-    d = Path(tempfile.gettempdir()) / f"meta-pyrust-apt-{os.getuid()}"
-    try:
-        d.mkdir(mode=0o700, exist_ok=True)
-        st = d.lstat()
-        if not d.is_dir() or d.is_symlink() or st.st_uid != os.getuid():
-            return []
-    except OSError:
-        return []
-    cache = d / (f"pkgcache-{name}.bin" if name else "pkgcache.bin")  # one per private configuration
-    return ["-o", f"Dir::Cache::pkgcache={cache}", "-o", "Dir::Cache::srcpkgcache="]
-
-
 def _private_update(suite: str, arch: str, opts: list[str], progress: Progress) -> None:
     """``apt-get update`` of a private configuration (any user: the lists are ours)."""
     t0 = time.monotonic()
@@ -655,7 +633,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         return cached_or("no apt-get/dpkg on this host; provisioning needs a Debian or Ubuntu host")
     updated = False
     if row.suite in PRIVATE_SUITES:
-        opts = private_apt_options(row.suite, root, arch) + _apt_opts(root, f"{row.suite}-{arch}")
+        opts = private_apt_options(row.suite, root, arch) + pkgcache_options(f"{row.suite}-{arch}")
         if not any((private_apt_dir(row.suite, root, arch) / "lists").glob("*_Packages*")):
             _private_update(row.suite, arch, opts, progress)
             updated = True
@@ -663,7 +641,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
         def update() -> None:
             _private_update(row.suite, arch, opts, progress)
     else:
-        opts = _apt_opts(root)
+        opts = pkgcache_options()
         if arch not in _known_arches():
             cached = find_sysroot(arch, root, python, abiflags)
             if cached:
@@ -764,7 +742,7 @@ def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suit
     tools.mkdir(parents=True, exist_ok=True)
     (root / "debs").mkdir(parents=True, exist_ok=True)
     clean_stale(tools)
-    opts = private_apt_options(suite, root, arch) + _apt_opts(root, f"{suite}-{arch}")
+    opts = private_apt_options(suite, root, arch) + pkgcache_options(f"{suite}-{arch}")
     if not any((private_apt_dir(suite, root, arch) / "lists").glob("*_Packages*")):
         _private_update(suite, arch, opts, progress)
     versions = _candidates(arch, packages, opts)
@@ -921,11 +899,11 @@ def debian_uris(arch: str, packages: Sequence[str], suite: str = "bookworm", cac
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if suite in PRIVATE_SUITES:
-        opts = private_apt_options(suite, root, arch) + _apt_opts(root, f"{suite}-{arch}")
+        opts = private_apt_options(suite, root, arch) + pkgcache_options(f"{suite}-{arch}")
         if not any((private_apt_dir(suite, root, arch) / "lists").glob("*_Packages*")):
             _private_update(suite, arch, opts, lambda line: None)
     else:
-        opts = _apt_opts(root)
+        opts = pkgcache_options()
     versions = {**_candidates(arch, [p for p in packages if p not in (pinned or {})], opts), **(pinned or {})}
     absent = [p for p in packages if p not in versions]
     if absent:
