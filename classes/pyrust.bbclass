@@ -17,8 +17,11 @@
 # ${libdir}/python-sysconfigdata/_sysconfigdata.py into dependent recipe sysroots.
 # Set it to "" to use the library's rules only.
 PYRUST_SYSROOT ?= "${RECIPE_SYSROOT}"
-# The Cargo.lock that tells which PyO3 the crate uses (ext_suffix= needs >= 0.18.1).
-PYRUST_CARGO_LOCK ?= "${S}/Cargo.lock"
+# The Cargo.lock that tells how the crate binds to CPython (PyO3, pyo3-ffi alone,
+# rust-cpython) and which PyO3 reads pyo3.config (ext_suffix= needs >= 0.18.1). Empty:
+# the one cargo uses, the nearest Cargo.lock from the directory of CARGO_MANIFEST_PATH
+# (cargo_common: ${S}/${CARGO_SRC_DIR}) up to ${S}; python3-bcrypt's is in src/_bcrypt.
+PYRUST_CARGO_LOCK ?= ""
 # The dynamic check: "1" imports every module under qemu-user after do_install.
 # It needs the target interpreter in the recipe sysroot: set
 # PYRUST_STAGE_TARGET_PYTHON = "1" in local.conf (see recipes-devtools/python/python3_%.bbappend).
@@ -82,12 +85,26 @@ python pyrust_export_environment() {
 }
 pyrust_export_environment[vardepsexclude] += "PYRUST_SYSROOT"
 
-def pyrust_pyo3_strategy(d):
+def pyrust_binding(d):
+    """(Cargo.lock path or None, pyrust.cargolock.Binding or None) of the recipe's crate."""
     import os
     import pyrust.cargolock
-    import pyrust.export
+    import pyrust.errors
     lock = d.getVar("PYRUST_CARGO_LOCK")
-    version = pyrust.cargolock.pyo3_version(lock) if lock and os.path.exists(lock) else None
+    if not lock:
+        manifest = d.getVar("CARGO_MANIFEST_PATH") or d.expand("${S}/Cargo.toml")
+        lock = pyrust.cargolock.find_cargo_lock(os.path.dirname(manifest), d.getVar("S"))
+    if not lock or not os.path.exists(lock):
+        return None, None
+    try:
+        return str(lock), pyrust.cargolock.python_binding(lock)
+    except pyrust.errors.InputError as err:
+        bb.fatal("pyrust: %s" % err)
+
+def pyrust_pyo3_strategy(d):
+    import pyrust.export
+    _, binding = pyrust_binding(d)
+    version = binding.config_reader if binding else None
     return pyrust.export.pyo3_strategy(version), version
 
 python pyrust_amend_pyo3_config() {
@@ -181,11 +198,14 @@ python pyrust_qa_check() {
                 bb.note("pyrust: %s" % note)
             if outcome.imported:
                 bb.note("pyrust: imported under %s with %s: %s" % (target.qemu_binary, python, " ".join(outcome.imported)))
-    skip = (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or d.getVar("INSANE_SKIP") or "").split()
+    # as insane.bbclass combines them for package QA: the recipe-wide and the ${PN} skips
+    skip = set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or "").split())
     for finding in findings:
         if finding.qa in skip:
             continue
         oe.qa.handle_error(finding.qa, "%s: %s" % (finding.path, finding.message), d)
+    lock, binding = pyrust_binding(d)
+    bb.note("pyrust: binding %s (%s)" % ("%s %s" % (binding.crate, ".".join(map(str, binding.version))) if binding else "none", lock or "no Cargo.lock"))
     bb.note("pyrust: QA check of %d module(s): %d finding(s) in %.3f s" % (len(modules), len(findings), time.monotonic() - started))
     oe.qa.exit_if_errors(d)
 }

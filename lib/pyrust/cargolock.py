@@ -1,4 +1,4 @@
-"""Which PyO3 a crate builds with, read from its Cargo.lock.
+"""How a crate binds to CPython (PyO3, PyO3's FFI layer alone, rust-cpython), read from its Cargo.lock.
 
 Standard library only: BitBake imports this module. ``tomllib`` is used where the
 Python has it (3.11+); older BitBake hosts get a line scanner for the
@@ -7,6 +7,7 @@ Python has it (3.11+); older BitBake hosts get a line scanner for the
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -40,26 +41,107 @@ def parse_version_triple(text: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-def pyo3_version(lock_path: str | Path) -> tuple[int, int, int] | None:
-    """The version of the ``pyo3`` package locked in ``lock_path``, or None if absent.
+#: The crates that bind Rust to CPython, as Cargo.lock names them, in the order a lock is
+#: classified by: PyO3 (``pyo3``: its FFI layer ``pyo3-ffi`` comes with it), PyO3's FFI
+#: layer alone (orjson, meta-python), rust-cpython (``cpython``, with ``python3-sys``:
+#: pyruvate, meta-python).
+BINDING_CRATES = ("pyo3", "pyo3-ffi", "cpython")
+
+#: The crate that reads PYO3_CONFIG_FILE (``pyo3-build-config``'s
+#: ``InterpreterConfig::from_reader``), a build dependency of both ``pyo3`` and
+#: ``pyo3-ffi`` at their own version; rust-cpython's ``python3-sys`` reads no such file.
+CONFIG_READER_CRATE = "pyo3-build-config"
+
+
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    """How a crate binds to CPython, read from its Cargo.lock.
+
+    ``crate``: one of :data:`BINDING_CRATES`; ``version``: that crate's locked version;
+    ``config_reader``: the oldest locked ``pyo3-build-config`` (None for rust-cpython):
+    the version whose tolerance of unknown PYO3_CONFIG_FILE keys decides the route
+    (:func:`pyrust.export.pyo3_strategy`). A lock may carry two of them, e.g. meta-python's
+    python3-cbor2 6.1.4 locks pyo3-build-config 0.28.2 and 0.29.0: both read the file.
+    """
+
+    crate: str
+    version: tuple[int, int, int]
+    config_reader: tuple[int, int, int] | None
+
+
+def _locked_versions(packages: list[dict], name: str) -> list[tuple[int, int, int]]:
+    return sorted({parse_version_triple(p.get("version", "")) for p in packages if p.get("name") == name})
+
+
+def python_binding(lock_path: str | Path) -> Binding | None:
+    """The CPython binding locked in ``lock_path``, or None when it locks none.
 
     Args:
         lock_path: a Cargo.lock file.
 
     Raises:
-        InputError: the file cannot be read or parsed, or it locks several PyO3
-            versions (the build would then be ambiguous).
+        InputError: the file cannot be read or parsed, or it locks several versions of
+            the binding crate (the build would then be ambiguous).
 
-    Example: a lock with ``name = "pyo3"`` / ``version = "0.22.6"`` gives (0, 22, 6).
+    Examples (locks of real recipes, oe-core and meta-python master):
+        python3-rpds-py: ``Binding("pyo3", (0, 29, 0), (0, 29, 0))``;
+        python3-orjson (pyo3-ffi, no pyo3): ``Binding("pyo3-ffi", (0, 28, 3), (0, 28, 3))``;
+        python3-cbor2: ``Binding("pyo3", (0, 29, 0), (0, 28, 2))``;
+        python3-pyruvate (rust-cpython): ``Binding("cpython", (0, 7, 1), None)``;
+        python3-ruff, python3-uv-build (no module): None.
     """
     path = Path(lock_path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise InputError("Cargo.lock", str(path), f"a readable file ({err.strerror})") from None
-    versions = {p.get("version", "") for p in _packages(text, path) if p.get("name") == "pyo3"}
-    if not versions:
-        return None
-    if len(versions) > 1:
-        raise InputError("Cargo.lock", str(path), "one pyo3 version, found " + ", ".join(sorted(versions)))
-    return parse_version_triple(versions.pop())
+    packages = _packages(text, path)
+    for crate in BINDING_CRATES:
+        versions = _locked_versions(packages, crate)
+        if not versions:
+            continue
+        if len(versions) > 1:
+            raise InputError("Cargo.lock", str(path), f"one {crate} version, found "
+                             + ", ".join(".".join(map(str, v)) for v in versions))
+        readers = _locked_versions(packages, CONFIG_READER_CRATE)
+        reader = readers[0] if readers else (versions[0] if crate != "cpython" else None)
+        return Binding(crate, versions[0], reader)
+    return None
+
+
+def pyo3_version(lock_path: str | Path) -> tuple[int, int, int] | None:
+    """The version of PyO3's configuration reader locked in ``lock_path`` (the oldest
+    ``pyo3-build-config``, for ``pyo3`` and ``pyo3-ffi`` alike), or None when the crate
+    binds CPython some other way or not at all: what :func:`pyrust.export.pyo3_strategy`
+    takes.
+
+    Raises:
+        InputError: as :func:`python_binding`.
+
+    Example: a lock with ``name = "pyo3"`` / ``version = "0.22.6"`` (and its
+    pyo3-build-config 0.22.6) gives (0, 22, 6).
+    """
+    binding = python_binding(lock_path)
+    return binding.config_reader if binding else None
+
+
+def find_cargo_lock(manifest_dir: str | Path, top: str | Path) -> Path | None:
+    """The Cargo.lock cargo uses for the package in ``manifest_dir``: the nearest one in
+    that directory or above it, up to and including ``top`` (cargo writes the lock at the
+    workspace root, which is the package itself or an ancestor). None when there is none.
+
+    Args:
+        manifest_dir: the directory of the package's Cargo.toml, e.g. oe-core's
+            ``dirname(${CARGO_MANIFEST_PATH})`` = ``${S}/${CARGO_SRC_DIR}``.
+        top: where to stop looking, e.g. ``${S}``.
+
+    Example: python3-bcrypt 5.0.0 (``CARGO_SRC_DIR = "src/_bcrypt"``) has its lock at
+    ``${S}/src/_bcrypt/Cargo.lock``, not ``${S}/Cargo.lock``.
+    """
+    here, stop = Path(manifest_dir).resolve(), Path(top).resolve()
+    while True:
+        if (here / "Cargo.lock").is_file():
+            return here / "Cargo.lock"
+        if here == stop or stop not in here.parents:
+            return None
+        here = here.parent
