@@ -185,7 +185,8 @@ def platform_tag_for(host_platform: str) -> str:
     return host_platform.replace("-", "_").replace(".", "_")
 
 
-def python_abi(target: Target, version: str | None = None, abiflags: str = "") -> PythonABI:
+def python_abi(target: Target, version: str | None = None, abiflags: str = "",
+               triplet_preset: bool = True) -> PythonABI:
     """The Python ABI of oe-core's python3 for ``target`` (from rules, not a sysroot).
 
     Args:
@@ -193,6 +194,10 @@ def python_abi(target: Target, version: str | None = None, abiflags: str = "") -
         version: "3.10" to "3.15" (:data:`pyrust.tables.CPYTHON_VERSIONS`); None means
             the target's PYTHON_BASEVERSION.
         abiflags: "", "d", "t" (3.13+) or "td".
+        triplet_preset: whether the python3 recipe passes
+            ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}`` (:func:`pyrust.triplet.platform_triplet`;
+            False for scarthgap's, :func:`pyrust.release.release_abi`). Without it, where
+            CPython's probe fails the ABI has no triplet: SOABI "cpython-312".
 
     Returns:
         A :class:`PythonABI` with ``source="table"``.
@@ -215,7 +220,7 @@ def python_abi(target: Target, version: str | None = None, abiflags: str = "") -
             raise InputError("PYTHON_BASEVERSION", None, "a Python version (set PYTHON_BASEVERSION or pass --python X.Y)")
     vt = parse_version(version, variable)
     flags = check_abiflags(abiflags, vt)
-    triplet = platform_triplet(target, vt)
+    triplet = platform_triplet(target, vt, triplet_preset)
     soabi = soabi_for(vt, flags, triplet)
     ext_suffix = f".{soabi}.so"
     host_platform = f"linux-{target.uname_machine}"
@@ -228,7 +233,10 @@ def python_abi(target: Target, version: str | None = None, abiflags: str = "") -
         extension_suffixes=extension_suffixes_for(ext_suffix, flags),
         host_platform=host_platform,
         platform_tag=platform_tag_for(host_platform),
-        sysconfigdata_name=sysconfigdata_name_for(flags, triplet),
+        # With no triplet the name keeps oe-core's preset, as release_abi gave it before
+        # the preset became an input here; unverified against a scarthgap device (its
+        # MULTIARCH comes from ``$CC --print-multiarch`` then, configure.ac).
+        sysconfigdata_name=sysconfigdata_name_for(flags, triplet or target.host_sys_triplet),
     )
 
 

@@ -13,12 +13,9 @@ Standard library only: BitBake imports this module.
 
 from __future__ import annotations
 
-import dataclasses
-
 from pyrust import machines
-from pyrust.pyabi import PythonABI, extension_suffixes_for, python_abi, soabi_for
+from pyrust.pyabi import PythonABI, python_abi
 from pyrust.target import Target
-from pyrust.triplet import detected_triplet
 
 
 def release_abi(target: Target, version: str | None = None, abiflags: str = "",
@@ -49,16 +46,11 @@ def release_abi(target: Target, version: str | None = None, abiflags: str = "",
         >>> release_abi(target_from_vars(v), release="scarthgap")[0].ext_suffix
         '.cpython-312.so'
     """
-    abi = python_abi(target, version, abiflags)
-    if machines.release_facts(release)["platform_triplet_preset"]:
+    abi = python_abi(target, version, abiflags,
+                     triplet_preset=bool(machines.release_facts(release)["platform_triplet_preset"]))
+    if abi.platform_triplet:
         return abi, ()
-    vt = abi.version_tuple
-    if detected_triplet(target, vt) is not None:
-        return abi, ()
-    soabi = soabi_for(vt, abi.abiflags, "")
-    ext_suffix = f".{soabi}.so"
     note = (f"no platform triplet: CPython {abi.version}'s configure probe has none for "
             f"{target.target_arch}/{target.target_os} ({target.float_abi} float) and {release}'s python3 recipe "
-            f"passes no PLATFORM_TRIPLET, so SOABI is {soabi!r} (EXT_SUFFIX {ext_suffix!r})")
-    return dataclasses.replace(abi, platform_triplet="", soabi=soabi, ext_suffix=ext_suffix,
-                               extension_suffixes=extension_suffixes_for(ext_suffix, abi.abiflags)), (note,)
+            f"passes no PLATFORM_TRIPLET, so SOABI is {abi.soabi!r} (EXT_SUFFIX {abi.ext_suffix!r})")
+    return abi, (note,)

@@ -6,7 +6,8 @@ one triplet line it prints as PLATFORM_TRIPLET. When the probe hits its ``#error
 branch, the preprocessor fails and configure keeps the value it was given: oe-core's
 python3 recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}``
 (meta/recipes-devtools/python/python3_*.bb). This module emulates the probe from the
-target's tune (which predefined macros the compiler sets) and applies that fallback.
+target's tune (which predefined macros the compiler sets) and applies that fallback, or
+none where a release's recipe passes no PLATFORM_TRIPLET (:func:`platform_triplet`).
 
 Standard library only: BitBake imports this module.
 """
@@ -118,19 +119,26 @@ def detected_triplet(target: Target, version: tuple[int, int]) -> str | None:
     return None
 
 
-def platform_triplet(target: Target, version: tuple[int, int]) -> str:
+def platform_triplet(target: Target, version: tuple[int, int], preset: bool = True) -> str:
     """PLATFORM_TRIPLET of oe-core's target python3 for ``target``.
 
-    The probe's answer (:func:`detected_triplet`) where it has one, else oe-core's preset
-    ``${HOST_ARCH}-${HOST_OS}`` (``EXTRA_OECONF:append:class-target`` in
-    meta/recipes-devtools/python/python3_*.bb), e.g. "arm-linux-musleabi" for qemuarm
-    with TCLIBC=musl.
+    The probe's answer (:func:`detected_triplet`) where it has one, else the value the
+    python3 recipe gives configure: oe-core's preset ``${HOST_ARCH}-${HOST_OS}``
+    (``EXTRA_OECONF:append:class-target`` in meta/recipes-devtools/python/python3_*.bb),
+    e.g. "arm-linux-musleabi" for qemuarm with TCLIBC=musl, or nothing where the
+    release's recipe passes none (scarthgap: ``platform_triplet_preset`` of
+    :func:`pyrust.machines.release_facts`).
 
     Args:
         target: the target description.
         version: (major, minor), e.g. (3, 14).
+        preset: whether the recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}``.
 
     Returns:
-        The triplet string, never empty.
+        The triplet string; "" only where the probe fails and ``preset`` is False
+        (configure then forms SOABI without a triplet).
     """
-    return detected_triplet(target, version) or target.host_sys_triplet
+    detected = detected_triplet(target, version)
+    if detected is not None:
+        return detected
+    return target.host_sys_triplet if preset else ""
