@@ -57,22 +57,24 @@ def _interpreter(target: Target, sysroot: Path | None, no_import: bool) -> tuple
         return None, f"could not provision Debian's python3 for {arch}: {err}"
 
 
-def run_check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace, values: dict[str, str], release: str) -> int:
     """Run ``pyrust check``; prints one verdict per module and each finding.
 
-    Exit status: 0 no findings, 1 findings, 2 bad input.
-    """
-    from pyrust.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, collect_vars, release_of
+    Args:
+        args: the parsed ``check`` options (:func:`pyrust.cli.build_parser`).
+        values: the BitBake variables (:func:`pyrust.cli.collect_vars`).
+        release: the release whose rules apply (:func:`pyrust.cli.release_of`).
 
-    try:
-        values = collect_vars(args.machine, args.env_file, args.var, args.release)
-        target = target_from_vars(values)
-        sysroot, note = _interpreter(target, args.sysroot, args.no_import)
-        resolution = resolve_abi(target, args.python, args.abiflags, sysroot,
-                                 require_sysroot_abi=args.sysroot is not None, release=release_of(values, args.release))
-    except InputError as err:
-        print(f"pyrust: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    Returns:
+        The number of findings (the CLI exits 1 when there is any, else 0).
+
+    Raises:
+        InputError: bad input (the CLI prints it and exits 2).
+    """
+    target = target_from_vars(values)
+    sysroot, note = _interpreter(target, args.sysroot, args.no_import)
+    resolution = resolve_abi(target, args.python, args.abiflags, sysroot,
+                             require_sysroot_abi=args.sysroot is not None, release=release)
     for warning in resolution.warnings:
         print(f"pyrust: warning: {warning}", file=sys.stderr)
     abi = resolution.abi
@@ -80,11 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
           f"EXT_SUFFIX {abi.ext_suffix} ({abi.source})")
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="pyrust-check-") as tmp:
-        try:
-            trees = [_stage(p, Path(tmp), i) for i, p in enumerate(args.paths)]
-        except InputError as err:
-            print(f"pyrust: error: {err}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+        trees = [_stage(p, Path(tmp), i) for i, p in enumerate(args.paths)]
         modules = []
         shown = {}
         for original, tree in zip(args.paths, trees):
@@ -112,4 +110,4 @@ def run_check(args: argparse.Namespace) -> int:
     for finding in findings:
         print(f"FINDING {finding}")
     print(f"{len(modules)} module(s), {len(findings)} finding(s)")
-    return EXIT_FINDINGS if findings else EXIT_OK
+    return len(findings)

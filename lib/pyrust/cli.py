@@ -185,9 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_abi({"environment": env}, args.format)
             return EXIT_OK
         if args.command == "check":
-            from pyrust.checkcmd import run_check  # pulls in pyelftools lazily
+            from pyrust.checkcmd import run_check
 
-            return run_check(args)
+            values = collect_vars(args.machine, args.env_file, args.var, args.release)
+            findings = run_check(args, values, release_of(values, args.release))
+            return EXIT_FINDINGS if findings else EXIT_OK
     except InputError as err:
         print(f"pyrust: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
