@@ -106,9 +106,6 @@ DEBIAN_PYTHONS: dict[str, DebianPython] = {
     ),
 }
 
-#: Packages of bookworm's python3.11 sysroot (the default), kept for callers of old.
-PACKAGES: tuple[str, ...] = DEBIAN_PYTHONS[PYTHON_VERSION].packages
-
 #: Debian suites whose binary packages are reached through a private apt configuration
 #: (:mod:`pyrust.private_apt`); the others (bookworm) through the host's own apt.
 PRIVATE_SUITES: tuple[str, ...] = ("sid",)

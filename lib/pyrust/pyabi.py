@@ -19,10 +19,6 @@ from pyrust.triplet import platform_triplet
 SUPPORTED_VERSIONS: tuple[tuple[int, int], ...] = tuple(sorted(CPYTHON_VERSIONS))
 _RANGE = f"from {SUPPORTED_VERSIONS[0][0]}.{SUPPORTED_VERSIONS[0][1]} to {SUPPORTED_VERSIONS[-1][0]}.{SUPPORTED_VERSIONS[-1][1]}"
 
-# ABIFLAGS a Linux CPython 3.8+ can have, in configure.ac's order: "t" (--disable-gil,
-# 3.13+) is appended before "d" (--with-pydebug), so a free-threaded debug build is "td".
-ABIFLAGS_ORDER = "td"
-
 
 @dataclasses.dataclass(frozen=True)
 class PythonABI:
