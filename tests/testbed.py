@@ -1,7 +1,8 @@
 """Shared test helpers: the rule for missing tools and the cache location.
 
 Outside CI a test whose tool is missing is skipped with the reason; under CI
-(``CI=true``) the same absence is a failure, so CI cannot go green by skipping.
+(``CI`` set to 1, true or yes, any case: :func:`under_ci`, the rule scripts/run-tests
+calls too) the same absence is a failure, so CI cannot go green by skipping.
 """
 
 from __future__ import annotations
@@ -9,12 +10,26 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: The values of ``$CI`` (any case) that mean "under CI".
+CI_VALUES: tuple[str, ...] = ("1", "true", "yes")
+
+
+def under_ci(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether ``environ`` says CI: ``CI`` is one of :data:`CI_VALUES`, any case, spaces
+    around ignored (as tests/bitbake/conftest.py reads it).
+
+    scripts/run-tests asks this function too, so the tests and the runner agree.
+    """
+    return environ.get("CI", "").strip().lower() in CI_VALUES
+
+
+UNDER_CI = under_ci()
 
 
 def cache_dir() -> Path:
