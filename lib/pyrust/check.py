@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pyrust import tables
-from pyrust.elfinfo import ElfTools, NotElfError, is_elf, read_elf
+from pyrust.elfinfo import ElfTools, NotElfError, is_elf, read_elfs
 from pyrust.pyabi import PythonABI
 from pyrust.target import Target
 
@@ -147,47 +147,45 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
     modules: list[Module] = []
     findings: list[Finding] = []
     base = shown_root if shown_root is not None else str(tree)
-    for root in import_roots(tree):
-        for path in sorted(root.rglob("*")):
-            if path.is_symlink() or not path.is_file():
-                continue
-            name = path.name
-            modname = name.split(".", 1)[0]
-            suffix = name[len(modname):]
-            named_like_module = suffix in abi.extension_suffixes or bool(_TAGGED_SUFFIX.search(name))
-            if not (name.endswith(".so") or ".so." in name or is_elf(path)):
-                continue
-            shown = os.path.join(base, str(path.relative_to(tree)))
-            try:
-                info = read_elf(path, elf_tools)
-            except NotElfError as err:
-                if named_like_module:
-                    findings.append(Finding(QA_ELF, shown, f"named like an extension module but {err}"))
-                continue
-            header = _elf_header_findings(info, target, shown)
-            findings += header
-            dotted = _dotted_name(root, path)
-            if modname in info.pyinit:
-                if suffix in abi.extension_suffixes:
-                    modules.append(Module(dotted, path, root, header_ok=not header))
-                    if _gil_stable_abi_on_free_threaded(suffix, abi):
-                        findings.append(Finding(
-                            QA_EXT_SUFFIX, shown,
-                            f"extension module '{dotted}' has suffix '{suffix}': free-threaded CPython {abi.version}"
-                            f"{abi.abiflags} finds it, but a stable-ABI (abi3) module is built for the GIL build's "
-                            f"object layout, which a free-threaded build cannot run (the import crashes or fails); "
-                            f"expected '{abi.ext_suffix}'"))
-                else:
-                    modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header))
+    candidates = [(root, path) for root in import_roots(tree) for path in sorted(root.rglob("*"))
+                  if not path.is_symlink() and path.is_file()
+                  and (path.name.endswith(".so") or ".so." in path.name or is_elf(path))]
+    # All files in one read: inside BitBake one readelf process for many files.
+    infos = read_elfs([path for _root, path in candidates], elf_tools)
+    for (root, path), info in zip(candidates, infos):
+        name = path.name
+        modname = name.split(".", 1)[0]
+        suffix = name[len(modname):]
+        named_like_module = suffix in abi.extension_suffixes or bool(_TAGGED_SUFFIX.search(name))
+        shown = os.path.join(base, str(path.relative_to(tree)))
+        if isinstance(info, NotElfError):
+            if named_like_module:
+                findings.append(Finding(QA_ELF, shown, f"named like an extension module but {info}"))
+            continue
+        header = _elf_header_findings(info, target, shown)
+        findings += header
+        dotted = _dotted_name(root, path)
+        if modname in info.pyinit:
+            if suffix in abi.extension_suffixes:
+                modules.append(Module(dotted, path, root, header_ok=not header))
+                if _gil_stable_abi_on_free_threaded(suffix, abi):
                     findings.append(Finding(
                         QA_EXT_SUFFIX, shown,
-                        f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
-                        f"the target does not load; expected '{abi.ext_suffix}' (accepted: {', '.join(abi.extension_suffixes)})"))
-            elif info.pyinit and suffix in abi.extension_suffixes:
+                        f"extension module '{dotted}' has suffix '{suffix}': free-threaded CPython {abi.version}"
+                        f"{abi.abiflags} finds it, but a stable-ABI (abi3) module is built for the GIL build's "
+                        f"object layout, which a free-threaded build cannot run (the import crashes or fails); "
+                        f"expected '{abi.ext_suffix}'"))
+            else:
+                modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header))
                 findings.append(Finding(
                     QA_EXT_SUFFIX, shown,
-                    f"file is named for module '{modname}' but exports PyInit_{', PyInit_'.join(sorted(info.pyinit))}; "
-                    f"the import would fail (expected PyInit_{modname})"))
+                    f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
+                    f"the target does not load; expected '{abi.ext_suffix}' (accepted: {', '.join(abi.extension_suffixes)})"))
+        elif info.pyinit and suffix in abi.extension_suffixes:
+            findings.append(Finding(
+                QA_EXT_SUFFIX, shown,
+                f"file is named for module '{modname}' but exports PyInit_{', PyInit_'.join(sorted(info.pyinit))}; "
+                f"the import would fail (expected PyInit_{modname})"))
     return modules, findings
 
 

@@ -145,3 +145,54 @@ def test_module_for_another_machine_is_one_elf_finding_and_not_imported(tmp_path
     assert outcome.findings == ()
     assert outcome.imported == ("fine",)
     assert any("foreign" in note and QA_ELF in note for note in outcome.notes), outcome.notes
+
+
+def test_static_check_reads_the_tree_with_few_readelf_runs(tmp_path, host_target, host_abi, monkeypatch):
+    """Inside BitBake (ElfTools: a header function and readelf) the tree is read by one
+    readelf run per 128 files, halved only around a damaged file; the modules and
+    findings are those of one readelf run per file, and name the same files as with
+    pyelftools."""
+    from test_elf_tools import counting_readelf, runs
+
+    import pyrust.check
+    from pyrust.elfinfo import NotElfError, read_elf
+
+    site = tmp_path / "D/usr/lib/python3/site-packages"
+    for index in range(12):
+        compile_so(tmp_path, GOOD_MODULE, f"m{index}", site / f"pkg/m{index}{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, GOOD_MODULE, "spaced", site / f"with space/spaced{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, GOOD_MODULE, "wrong", site / "wrong.cpython-311-armv7l-linux-gnueabihf.so")
+    compile_so(tmp_path, GOOD_MODULE, "other", site / f"renamed{HOST_EXT_SUFFIX}")
+    compile_so(tmp_path, PLAIN_LIBRARY, "libhelper", site / "pkg/libhelper.so.1")
+    foreign = compile_so(tmp_path, GOOD_MODULE, "foreign", site / f"foreign{HOST_EXT_SUFFIX}")
+    data = bytearray(foreign.read_bytes())
+    data[18:20] = (183).to_bytes(2, "little")  # e_machine := EM_AARCH64
+    foreign.write_bytes(bytes(data))
+    (site / f"text{HOST_EXT_SUFFIX}").write_text("not a module\n")
+    (site / f"trunc{HOST_EXT_SUFFIX}").write_bytes((site / f"pkg/m0{HOST_EXT_SUFFIX}").read_bytes()[:1000])
+    tools, log = counting_readelf(tmp_path)
+
+    batched = static_check(tmp_path / "D", host_target, host_abi, shown_root="${D}", elf_tools=tools)
+    batched_runs = runs(log)
+
+    def one_run_per_file(paths, elf_tools):
+        answers = []
+        for path in paths:
+            try:
+                answers.append(read_elf(path, elf_tools))
+            except NotElfError as err:
+                answers.append(err)
+        return answers
+    with monkeypatch.context() as patch:
+        patch.setattr(pyrust.check, "read_elfs", one_run_per_file)
+        per_file = static_check(tmp_path / "D", host_target, host_abi, shown_root="${D}", elf_tools=tools)
+    assert runs(log) - batched_runs == 18  # one per ELF file (the text file is not)
+    assert batched == per_file
+    assert 1 < batched_runs <= 11  # one run, then halves around the truncated file: 2 ceil(log2 18) + 1 at most
+    modules, findings = batched
+    assert len(modules) == 15 and "with space.spaced" in {m.name for m in modules}
+    plain_modules, plain_findings = static_check(tmp_path / "D", host_target, host_abi, shown_root="${D}")
+    assert plain_modules == modules
+    assert [(f.qa, f.path) for f in plain_findings] == [(f.qa, f.path) for f in findings]
+    assert {Path(f.path).name for f in findings} == {"wrong.cpython-311-armv7l-linux-gnueabihf.so", f"renamed{HOST_EXT_SUFFIX}",
+                                                    f"foreign{HOST_EXT_SUFFIX}", f"text{HOST_EXT_SUFFIX}", f"trunc{HOST_EXT_SUFFIX}"}

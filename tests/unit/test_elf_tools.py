@@ -1,5 +1,8 @@
 """The no-pyelftools ELF reader (inside BitBake: a header function and GNU readelf)
-reads the same facts as pyelftools, and refuses the same broken files.
+reads the same facts as pyelftools, and refuses the same broken files; one readelf run
+over many files gives each file the answer a run on it alone gives. Without tools, the
+struct reader gives pyelftools' facts for well-formed files and leaves the rest to
+pyelftools.
 
 The header function here unpacks the ELF header with struct (System V ABI layout),
 standing in for oe.qa.ELFFile, which exists only inside BitBake (tests/bitbake runs
@@ -8,13 +11,18 @@ the class's real one, on a Python without pyelftools).
 
 from __future__ import annotations
 
+import mmap
+import os
+import shutil
+import stat
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from pyrust.elfinfo import ElfTools, NotElfError, read_elf
+from pyrust import elfinfo
+from pyrust.elfinfo import ElfTools, NotElfError, read_elf, read_elfs
 from testbed import require_tool
 
 pytestmark = pytest.mark.unit
@@ -90,3 +98,185 @@ def test_missing_readelf_is_bad_input(module):
 
     with pytest.raises(InputError, match="readelf='/nonexistent/readelf'"):
         read_elf(module, ElfTools(struct_header, "/nonexistent/readelf"))
+
+
+# --- many files, one readelf run ---------------------------------------------------
+
+
+def counting_readelf(tmp_path: Path) -> tuple[ElfTools, Path]:
+    """ElfTools whose readelf is a wrapper logging one line per run, and the log."""
+    real = require_tool("readelf")
+    log = tmp_path / "runs.log"
+    wrapper = tmp_path / "readelf-counting"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return ElfTools(struct_header, str(wrapper)), log
+
+
+def runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def one_by_one(paths, tools) -> list:
+    """read_elf on each file alone: the ElfInfo or the NotElfError's message."""
+    answers = []
+    for path in paths:
+        try:
+            answers.append(read_elf(path, tools))
+        except NotElfError as err:
+            answers.append(str(err))
+    return answers
+
+
+def as_compared(results) -> list:
+    return [str(r) if isinstance(r, NotElfError) else r for r in results]
+
+
+@pytest.fixture(scope="module")
+def variety(tmp_path_factory, module) -> list[Path]:
+    """Modules with different PyInit names and DT_NEEDED, an executable, a name with spaces."""
+    gcc = require_tool("gcc")
+    out = tmp_path_factory.mktemp("variety")
+    files = []
+    for index, name in enumerate(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]):
+        src = out / f"{name}.c"
+        src.write_text(f"void *PyInit_{name}(void) {{ return 0; }}\n")
+        so = out / (f"{name} with spaces.so" if index == 2 else f"{name}.cpython-311-x86_64-linux-gnu.so")
+        libs = ["-Wl,--no-as-needed", "-lm"] if index % 2 else []
+        subprocess.run([gcc, "-shared", "-fPIC", "-o", str(so), str(src), *libs], check=True)
+        files.append(so)
+    shutil.copy(module, out / module.name)
+    files.append(out / module.name)
+    files.append(Path("/bin/sh").resolve())
+    return files
+
+
+def test_batch_is_one_readelf_run_with_each_file_s_own_answer(variety, tmp_path):
+    tools, log = counting_readelf(tmp_path)
+    together = read_elfs(variety, tools)
+    assert runs(log) == 1
+    alone = one_by_one(variety, tools)
+    assert runs(log) == 1 + len(variety)
+    assert as_compared(together) == alone
+    # each file's own facts, not its neighbour's
+    assert [info.pyinit for info in together[:6]] == [frozenset({n}) for n in ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]]
+    assert ["libm.so.6" in info.needed for info in together[:6]] == [False, True, False, True, False, True]
+    assert together[-1].interpreter and not any(info.interpreter for info in together[:-1])
+
+
+def test_name_with_spaces(variety, tmp_path):
+    spaced = [path for path in variety if " " in path.name]
+    assert spaced
+    tools, log = counting_readelf(tmp_path)
+    (info,) = read_elfs([*spaced, variety[0]], tools)[:1]
+    assert info.pyinit == frozenset({"gamma"}) and runs(log) == 1
+
+
+def test_non_elf_and_damaged_files_in_a_batch(variety, module, tmp_path):
+    text = tmp_path / "fake.cpython-311-x86_64-linux-gnu.so"
+    text.write_text("not a module")
+    short = tmp_path / "short.so"  # ELF magic, but too short for the header function
+    short.write_bytes(module.read_bytes()[:40])
+    cut = tmp_path / "cut module.so"  # the header function reads it, readelf rejects it
+    cut.write_bytes(module.read_bytes()[:1000])
+    paths = [variety[0], text, variety[1], cut, short, variety[3], cut, *variety[4:]]
+    tools, log = counting_readelf(tmp_path)
+    together = read_elfs(paths, tools)
+    batch_runs = runs(log)
+    alone = one_by_one(paths, tools)
+    assert as_compared(together) == alone
+    assert "no \\x7fELF magic" in alone[1] and "too short" in alone[4]
+    assert alone[3].startswith("damaged or truncated ELF file (readelf: ") and alone[3] == alone[6]
+    assert all(isinstance(info, elfinfo.ElfInfo) for i, info in enumerate(together) if i not in (1, 3, 4, 6))
+    assert batch_runs > 1  # the failing run was split
+
+
+def test_one_damaged_file_among_many_costs_a_few_runs(variety, module, tmp_path):
+    """A run that reports an error is halved until the damaged file is alone: about
+    2 log2(n) runs for one damaged file among n, not n."""
+    cut = tmp_path / "cut.so"
+    cut.write_bytes(module.read_bytes()[:1000])
+    paths = [*(variety * 8)[:40], cut, *(variety * 8)[40:63]]
+    tools, log = counting_readelf(tmp_path)
+    together = read_elfs(paths, tools)
+    assert 1 < runs(log) <= 13
+    assert [i for i, info in enumerate(together) if isinstance(info, NotElfError)] == [40]
+    assert as_compared(together) == as_compared(read_elfs(variety, tools) * 8)[:40] + one_by_one([cut], tools) + \
+        as_compared(read_elfs(variety, tools) * 8)[40:63]
+
+
+def test_readelf_output_is_cut_at_each_file_s_header():
+    output = "\nFile: a\nELF Header:\n  Type: DYN\n\nFile: b c\nELF Header:\n  Type: EXEC\n"
+    assert elfinfo._split_readelf_output(output, ["a", "b c"]) == [
+        "\nFile: a\nELF Header:\n  Type: DYN\n", "\nFile: b c\nELF Header:\n  Type: EXEC\n"]
+    assert elfinfo._split_readelf_output(output, ["b c", "a"]) is None  # not in the order given
+
+
+def test_batches_are_bounded(monkeypatch):
+    names = [f"/d/{i:04d}.so" for i in range(300)]
+    batches = elfinfo._batches(names)
+    assert [len(b) for b in batches] == [128, 128, 44] and sum(batches, []) == names
+    monkeypatch.setattr(elfinfo, "_READELF_BATCH_BYTES", 100)
+    assert all(sum(len(n) + 1 for n in b) <= 100 for b in elfinfo._batches(names))
+
+
+def test_missing_readelf_in_a_batch_is_bad_input(variety):
+    from pyrust.errors import InputError
+
+    with pytest.raises(InputError, match="readelf='/nonexistent/readelf'"):
+        read_elfs(variety, ElfTools(struct_header, "/nonexistent/readelf"))
+
+
+# --- without tools: struct reader, pyelftools for the rest -------------------------
+
+
+def struct_read(path: Path) -> elfinfo.ElfInfo:
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return elfinfo._read_elf_struct(data)
+
+
+def host_elf_files(limit: int) -> list[Path]:
+    """Up to ``limit`` of the host's executables and libraries (under 256 KiB: pyelftools
+    takes tens of milliseconds on a large one)."""
+    found: list[Path] = []
+    for directory in ("/usr/bin", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"):
+        if not os.path.isdir(directory):
+            continue
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            if len(found) >= limit:
+                return found
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_size < 256 * 1024 and elfinfo.is_elf(Path(entry.path)):
+                found.append(Path(entry.path))
+    return found
+
+
+def test_struct_reader_reads_what_pyelftools_reads(variety):
+    files = [*variety, *host_elf_files(40)]
+    assert len(files) > 20
+    for path in files:
+        assert struct_read(path) == elfinfo._read_elf_pyelftools(path), path
+    assert read_elfs(files) == [elfinfo._read_elf_pyelftools(path) for path in files]
+
+
+@pytest.mark.parametrize("keep", [40, 52, 100, 200, 1000, -1, -100])
+def test_damaged_file_gets_pyelftools_verdict(module, tmp_path, keep):
+    """The struct reader does not vouch for a truncated file: pyelftools reads it, and its
+    message is the finding's, as before."""
+    cut = tmp_path / "cut.so"
+    cut.write_bytes(module.read_bytes()[:keep])
+    with pytest.raises(elfinfo._NotPlain):
+        struct_read(cut)
+    with pytest.raises(NotElfError) as reference:
+        elfinfo._read_elf_pyelftools(cut)
+    (result,) = read_elfs([cut])
+    assert isinstance(result, NotElfError) and str(result) == str(reference.value)
+
+
+def test_pyelftools_still_required(module, monkeypatch):
+    from pyrust.errors import InputError
+
+    def absent():
+        raise InputError("pyelftools", None, "the 'pyelftools' package installed")
+    monkeypatch.setattr(elfinfo, "_elftools", absent)
+    with pytest.raises(InputError, match="pyelftools"):
+        read_elf(module)
