@@ -94,11 +94,14 @@ def _elftools():
 # readelf --wide output: "  Type:  DYN (Position-Independent Executable file)",
 # " 0x00000001 (NEEDED)  Shared library: [libc.so.6]",
 # "      [Requesting program interpreter: /lib/ld-linux-armhf.so.3]" and dynamic symbol
-# rows "  Num: Value Size Type Bind Vis Ndx Name" (binutils readelf.c).
+# rows "  Num: Value Size Type Bind Vis Ndx Name" (binutils readelf.c), where Vis is
+# followed by "[...]" when st_other has bits beyond the visibility: "DEFAULT
+# [<localentry>: 8]" on every ELFv2 powerpc64 function, "[VARIANT_PCS]" on aarch64.
 _READELF_TYPE = re.compile(r"^\s*Type:\s+(\w+)", re.M)
 _READELF_NEEDED = re.compile(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]")
 _READELF_INTERP = re.compile(r"\[Requesting program interpreter: ([^\]]+)\]")
-_READELF_SYMBOL = re.compile(r"^\s*\d+:\s+[0-9a-fA-F]+\s+\S+\s+\w+\s+(GLOBAL|WEAK|LOCAL|UNIQUE)\s+\w+\s+(\S+)\s+(PyInit_[^\s@]+)", re.M)
+_READELF_SYMBOL = re.compile(
+    r"^\s*\d+:\s+[0-9a-fA-F]+\s+\S+\s+\w+\s+(GLOBAL|WEAK|LOCAL|UNIQUE)\s+\w+(?:\s+\[[^\]\n]*\])?\s+(\S+)\s+(PyInit_[^\s@]+)", re.M)
 
 
 _READELF_OPTIONS = ("--wide", "--file-header", "--program-headers", "--dynamic", "--dyn-syms")

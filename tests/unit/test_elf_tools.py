@@ -100,6 +100,28 @@ def test_missing_readelf_is_bad_input(module):
         read_elf(module, ElfTools(struct_header, "/nonexistent/readelf"))
 
 
+
+def test_symbol_with_other_st_other_bits(module, tmp_path):
+    """readelf writes "DEFAULT [<localentry>: 8]" (every ELFv2 powerpc64 function),
+    "DEFAULT [VARIANT_PCS]" (aarch64) or "DEFAULT [<other>: 80]" in the Vis column when
+    st_other has bits beyond the visibility; the PyInit symbol is still found (it was
+    not: ppc64le modules looked like plain libraries to the BitBake path)."""
+    data = bytearray(module.read_bytes())
+    with open(module, "rb") as f:
+        from elftools.elf.elffile import ELFFile
+
+        dynsym = ELFFile(f).get_section_by_name(".dynsym")
+        index = next(i for i, symbol in enumerate(dynsym.iter_symbols()) if symbol.name == "PyInit_spam")
+        offset = dynsym["sh_offset"] + index * dynsym["sh_entsize"] + 5  # Elf64_Sym.st_other
+    data[offset] |= 0x80
+    other = tmp_path / module.name
+    other.write_bytes(bytes(data))
+    shown = subprocess.run(["readelf", "-W", "--dyn-syms", str(other)], capture_output=True, text=True, check=True).stdout
+    assert "DEFAULT [<other>: 80]" in shown
+    assert read_elf(other, TOOLS) == read_elf(other) == read_elf(module)
+    text = "    36: 0000000000001a70    64 FUNC    GLOBAL DEFAULT [<localentry>: 8]     8 PyInit_xxlimited\n"
+    assert elfinfo._info_from_readelf((21, 64, "little", 2), text).pyinit == frozenset({"xxlimited"})
+
 # --- many files, one readelf run ---------------------------------------------------
 
 
