@@ -9,7 +9,9 @@
 #
 # Findings are reported through oe.qa.handle_error as pyrust-ext-suffix, pyrust-elf and
 # pyrust-import (ERROR_QA by default here too; move them to WARN_QA as usual). The
-# rootfs is only read: modules are imported from a scratch copy.
+# rootfs is only read: modules are imported from a scratch copy. The image's own ABI
+# (its sysconfigdata) is compared with the rules of the build's release
+# (LAYERSERIES_CORENAMES), as pyrust.bbclass does.
 
 inherit qemu
 
@@ -29,7 +31,8 @@ python pyrust_image_check() {
     try:
         report = pyrust.check.check_rootfs(rootfs, pyrust.datastore.target(d),
                                            timeout=float(d.getVar("PYRUST_IMAGE_TIMEOUT")),
-                                           elf_tools=pyrust.datastore.elf_tools(d))
+                                           elf_tools=pyrust.datastore.elf_tools(d),
+                                           release=pyrust.datastore.release(d))
     except pyrust.errors.InputError as err:
         bb.fatal("pyrust: %s" % err)
     for line in report.warnings + report.notes:

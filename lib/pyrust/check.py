@@ -353,7 +353,7 @@ class RootfsReport:
 
 
 def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_version: str | None = None,
-                 elf_tools: ElfTools | None = None) -> RootfsReport:
+                 elf_tools: ElfTools | None = None, release: str | None = None) -> RootfsReport:
     """Check every extension module of an image's root filesystem with its own python3.
 
     Args:
@@ -364,6 +364,9 @@ def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_ve
         python_version: "3.X" to choose among several interpreters in the image.
         elf_tools: how to read ELF files (None: pyelftools; BitBake: see
             :func:`pyrust.datastore.elf_tools`).
+        release: the openembedded-core release the image is built with (BitBake:
+            :func:`pyrust.datastore.release`); its python3's rules are what the image's
+            own ABI is compared with (:func:`pyrust.resolve.resolve_abi`). None: master's.
 
     Returns:
         :class:`RootfsReport`: the static findings over the whole tree, then one
@@ -376,7 +379,7 @@ def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_ve
     """
     from pyrust.resolve import resolve_abi
 
-    resolution = resolve_abi(target, python_version, None, rootfs, require_sysroot_abi=True)
+    resolution = resolve_abi(target, python_version, None, rootfs, require_sysroot_abi=True, release=release)
     abi = resolution.abi
     modules, findings = static_check(rootfs, target, abi, shown_root="", elf_tools=elf_tools)
     python = find_interpreter(rootfs, abi.version)
