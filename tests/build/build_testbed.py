@@ -21,8 +21,8 @@ build user of ``scripts/oe-testbed``)::
     tests/build/build_testbed.py bitbake BUILDDIR -- ARGS...
         bitbake ARGS as the build user in BUILDDIR, PATH starting with the wrappers.
 
-Architectures (one row of ARCHES each): arm (qemuarm), mipsel (qemumips with
-DEFAULTTUNE=mips32r2el), powerpc (qemuppc), mips64 (qemumips64).
+Architectures (one row of ARCHES each): arm (qemuarm), aarch64 (qemuarm64), mipsel
+(qemumips with DEFAULTTUNE=mips32r2el), powerpc (qemuppc), mips64 (qemumips64).
 """
 
 from __future__ import annotations
@@ -50,8 +50,38 @@ OE_TESTBED = REPO / "scripts" / "oe-testbed"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #: The native Python build tools at the versions oe-core master's recipes build
-#: (meta/recipes-devtools/python/python3-{maturin,build,installer}_*.bb).
-VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1")
+#: (meta/recipes-devtools/python/python3-<name>_<version>.bb): maturin, build and
+#: installer for every PEP 517 recipe; setuptools, wheel, setuptools-rust,
+#: setuptools-scm, cffi and pycparser for the setuptools-rust recipes (python3-bcrypt,
+#: meta-python's python3-cbor2), which depend on their -native variants.
+VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1", "setuptools==84.0.0", "wheel==0.48.0",
+             "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0")
+#: Their oe-core names, assumed provided (the venv is what they would install).
+NATIVE_TOOLS = ("python3-native", "python3-maturin-native", "python3-build-native", "python3-installer-native",
+                "python3-setuptools-native", "python3-wheel-native", "python3-setuptools-rust-native",
+                "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A recipe the test bed builds from a release archive, unmodified: its BitBake name,
+    the layer archive it comes from ("oe-core" or "meta-python"), and its PyPI project
+    (the sdist the premirror serves; None when do_fetch takes its source elsewhere)."""
+
+    name: str
+    layer: str
+    pypi: str | None
+
+
+#: The upstream recipes under test (tests/build/README.md, "The recipes under test").
+RECIPES = (
+    Recipe("python3-rpds-py", "oe-core", "rpds_py"),
+    Recipe("python3-bcrypt", "oe-core", "bcrypt"),
+    Recipe("python3-cbor2", "meta-python", "cbor2"),
+    Recipe("python3-hypothesis", "oe-core", "hypothesis"),
+)
+#: The meta-openembedded archive of ../shared/upstream (master, matching oe-core master).
+META_OE_ARCHIVE = "meta-openembedded-master.tar.xz"
 #: oe-core's patch to pypa/installer that adds --interpreter (python_pep517.bbclass uses it).
 INSTALLER_PATCH = "meta/recipes-devtools/python/python3-installer/interpreter.patch"
 
@@ -80,6 +110,9 @@ ARCHES: dict[str, Arch] = {
     # qemuarm (cortexa15thf-neon): Debian armhf is the same ABI (EABI, VFP hard-float); sid's
     # python3.14 is oe-core master's own Python version, so no PYTHON_BASEVERSION override.
     "arm": Arch("arm-oe-linux-gnueabi", "arm-linux-gnueabihf", "qemu-arm", ("debian", "armhf", "3.14")),
+    # qemuarm64 (cortexa57): Debian arm64; bookworm's python3.11 (sid's 3.14 would need a
+    # native 3.14 for the setuptools-rust recipes, see tests/build/README.md).
+    "aarch64": Arch("aarch64-oe-linux", "aarch64-linux-gnu", "qemu-aarch64", ("debian", "arm64", "3.11")),
     # qemumips + DEFAULTTUNE=mips32r2el: little-endian o32, Debian mipsel.
     "mipsel": Arch("mipsel-oe-linux", "mipsel-linux-gnu", "qemu-mipsel", ("debian", "mipsel", "3.11")),
     # qemuppc (ppc7400): 32-bit big-endian; Debian has no powerpc python3.11.
@@ -160,29 +193,85 @@ def rust_version() -> tuple[str, str]:
     return deb, m.group(1)
 
 
-def venv(oecore: Path) -> Path:
-    """A venv of the host's /usr/bin/python3 with oe-core's native build tools (VENV_PINS),
-    pypa/installer carrying oe-core's interpreter.patch. Cached by pins + patch digest."""
+#: Debian's packages of a native CPython for target Python versions the host's python3
+#: (Debian bookworm's 3.11) is not: sid's python3.14 (oe-core master's python3 version)
+#: with the C library it was built against (newer than the host's), for amd64.
+NATIVE_PYTHON_DEBS: dict[str, tuple[str, ...]] = {
+    "3.14": ("python3.14-minimal", "libpython3.14-minimal", "libpython3.14-stdlib", "libc6", "libgcc-s1", "libcrypt1",
+             "zlib1g", "libexpat1", "libffi8", "libssl3t64", "libbz2-1.0", "liblzma5", "libzstd1", "libsqlite3-0",
+             "libuuid1", "libmpdec4", "libncursesw6", "libtinfo6", "libreadline8t64"),
+}
+HOST_PYTHON = "/usr/bin/python3"
+
+
+def host_python_version() -> str:
+    return run([HOST_PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
+
+
+def native_python(version: str) -> Path:
+    """A CPython ``version`` that runs on this host: the host's own, or Debian sid's unpacked
+    into the cache (never installed) with a copy of its binary whose loader and RPATH
+    (patchelf) are the unpacked C library's, so it and every process it starts with
+    sys.executable run here. oe-core's python3-native has the target's version; setuptools'
+    and setuptools-rust's wheel tags come from the Python that runs them."""
+    if version == host_python_version():
+        return Path(HOST_PYTHON)
+    if version not in NATIVE_PYTHON_DEBS:
+        raise TestbedError(f"no native Python {version} in the test bed (have {host_python_version()} and {', '.join(NATIVE_PYTHON_DEBS)})")
+    root = provision.provision_debian_packages(NATIVE_PYTHON_DEBS[version], "amd64", "sid", cache_dir=cache_dir(), progress=log)
+    host = root / "usr" / "bin" / f"python{version}-host"
+    if not host.is_file():
+        if not shutil.which("patchelf"):
+            if os.geteuid() != 0:
+                raise TestbedError("patchelf is missing (apt-get install patchelf)")
+            run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", "patchelf"],
+                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        libdir = root / "usr" / "lib" / "x86_64-linux-gnu"
+        tmp = host.with_name(host.name + ".tmp")
+        shutil.copy2(root / "usr" / "bin" / f"python{version}", tmp)
+        run(["patchelf", "--set-interpreter", str(libdir / "ld-linux-x86-64.so.2"), "--force-rpath", "--set-rpath", str(libdir), str(tmp)])
+        tmp.replace(host)
+    got = run([str(host), "-c", "import sys, ssl, ctypes; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
+    if got != version:
+        raise TestbedError(f"{host} reports Python {got}, expected {version}")
+    return host
+
+
+def venv(oecore: Path, version: str) -> Path:
+    """A venv of the native Python ``version`` (:func:`native_python`) with oe-core's native
+    build tools (VENV_PINS), pypa/installer carrying oe-core's interpreter.patch. The host's
+    pip installs them (binary wheels for ``version``) when the interpreter has no pip of its
+    own (Debian's python3.X-minimal). Cached by version, pins and patch digest."""
     patch = oecore / INSTALLER_PATCH
-    key = hashlib.sha256(("\n".join(VENV_PINS) + patch.read_text()).encode()).hexdigest()[:12]
-    root = work_dir() / f"venv-{key}"
+    key = hashlib.sha256(("\n".join((version, *VENV_PINS)) + patch.read_text()).encode()).hexdigest()[:12]
+    root = work_dir() / f"venv-{version}-{key}"
     if (root / ".complete").is_file():
         return root
-    log(f"creating {root} ({' '.join(VENV_PINS)}, installer with oe-core's interpreter.patch)")
+    log(f"creating {root} (Python {version}; {' '.join(VENV_PINS)}, installer with oe-core's interpreter.patch)")
     shutil.rmtree(root, ignore_errors=True)
-    run(["/usr/bin/python3", "-m", "venv", str(root)])
-    run([str(root / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", *VENV_PINS])
+    python = native_python(version)
+    if python == Path(HOST_PYTHON):
+        run([HOST_PYTHON, "-m", "venv", str(root)])
+        run([str(root / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", *VENV_PINS])
+    else:
+        run([str(python), "-m", "venv", "--without-pip", str(root)])
+        site = root / "lib" / f"python{version}" / "site-packages"
+        run([HOST_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(site),
+             "--python-version", version, "--implementation", "cp", "--abi", "cp" + version.replace(".", ""),
+             "--only-binary=:all:", "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux_2_17_x86_64",
+             "--platform", "manylinux2014_x86_64", *VENV_PINS])
     where = "import installer, pathlib; print(pathlib.Path(installer.__file__).parent.parent)"
-    site = run([str(root / "bin" / "python3"), "-c", where]).stdout.strip()
+    site_dir = run([str(root / "bin" / "python3"), "-c", where]).stdout.strip()
     # the patch is against the source tree (src/installer/...): -p2 from site-packages
-    run(["patch", "-p2", "-d", site, "-i", str(patch)])
+    run(["patch", "-p2", "-d", site_dir, "-i", str(patch)])
     run([str(root / "bin" / "python3"), "-m", "installer", "--help"]).stdout.index("--interpreter")
     (root / ".complete").touch()
     return root
 
 
-def write_wrappers(venv_dir: Path) -> Path:
-    """The directory put first on BitBake's PATH: oe-core's tool names for Debian's tools."""
+def write_wrappers(venvs: dict[str, Path]) -> Path:
+    """The directory put first on BitBake's PATH: oe-core's tool names for Debian's tools.
+    ``venvs`` maps each target Python version to its native venv (:func:`venv`)."""
     bindir = work_dir() / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
 
@@ -200,11 +289,21 @@ def write_wrappers(venv_dir: Path) -> Path:
         link(arch.qemu, f"/usr/bin/{arch.qemu}")
     link("cargo", "/usr/bin/cargo")
     link("rustdoc", "/usr/bin/rustdoc")
-    for tool in ("pyproject-build", "maturin"):
-        link(tool, str(venv_dir / "bin" / tool))
-    # Not a link: Python finds its venv from the path it was started by, and hosttools/
-    # links to this file.
-    write_if_changed(bindir / "nativepython3", f'#!/bin/sh\nexec {venv_dir}/bin/python3 "$@"\n', 0o755)
+    host_venv = venvs[host_python_version()]
+    # maturin is one Rust binary whatever Python runs it (same version in every venv)
+    link("maturin", str(host_venv / "bin" / "maturin"))
+    # Not links: Python finds its venv from the path it was started by, and hosttools/
+    # links to these files. oe-core's python3-native has the target's Python version; here
+    # each version has its own venv, chosen by the version python_pyo3 exports for the
+    # recipe (PYO3_CROSS_PYTHON_VERSION = PYTHON_BASEVERSION); the host's without it.
+    cases = "".join(f'    {v}) exec {root}/bin/python3 "$@" ;;\n' for v, root in sorted(venvs.items()))
+    write_if_changed(bindir / "nativepython3", f"""#!/bin/sh
+# meta-pyrust test bed: the native Python of the target's version (tests/build/README.md).
+case "${{PYO3_CROSS_PYTHON_VERSION:-{host_python_version()}}}" in
+{cases}    *) echo "nativepython3: the test bed has no native Python $PYO3_CROSS_PYTHON_VERSION ({' '.join(sorted(venvs))})" >&2; exit 1 ;;
+esac
+""", 0o755)
+    write_if_changed(bindir / "pyproject-build", '#!/bin/sh\nexec nativepython3 -m build "$@"\n', 0o755)
     # Stock rustc refuses oe-core's custom target JSON ("custom targets are unstable");
     # oe-core's rust carries a patch for it (0002-Fix-rust-build-failure-with-unstable-
     # options.patch). Only for those targets: build scripts and proc-macros (host target)
@@ -250,31 +349,92 @@ def cpython_tarball(triplet: str, version: str) -> str:
     return f"file://{tarball};subdir=sysroot"
 
 
+def upstream_dir() -> Path:
+    """The release archives: $PYRUST_UPSTREAM, default ../shared/upstream beside the clone."""
+    return Path(os.environ.get("PYRUST_UPSTREAM", REPO.parent / "shared" / "upstream"))
+
+
+def meta_openembedded() -> Path:
+    """meta-openembedded master unpacked once (checked against SHA256SUMS) into the test-bed
+    cache, keyed by the archive's checksum; returns its ``meta-openembedded`` directory."""
+    upstream = upstream_dir()
+    sums = upstream / "SHA256SUMS"
+    archive = upstream / META_OE_ARCHIVE
+    if not archive.is_file() or not sums.is_file():
+        raise TestbedError(f"{archive} or {sums} not found (set PYRUST_UPSTREAM to the directory with the archives)")
+    want = next((line.split()[0] for line in sums.read_text().splitlines()
+                 if line.split()[-1].lstrip("*") == META_OE_ARCHIVE), None)
+    if want is None:
+        raise TestbedError(f"{sums} has no {META_OE_ARCHIVE} line")
+    root = work_dir() / f"meta-openembedded-{want[:12]}"
+    if (root / ".complete").is_file():
+        return root / "meta-openembedded"
+    digest = hashlib.sha256()
+    with archive.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != want:
+        raise TestbedError(f"{archive}: sha256 {digest.hexdigest()}, SHA256SUMS says {want}")
+    log(f"unpacking {archive.name} into {root}")
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(root, filter="tar")
+    (root / ".complete").touch()
+    return root / "meta-openembedded"
+
+
+def recipe_file(recipe: Recipe, oecore: Path) -> Path:
+    """The recipe's .bb in its release archive (one version each)."""
+    base = oecore / "meta" if recipe.layer == "oe-core" else meta_openembedded() / recipe.layer
+    found = sorted((base / "recipes-devtools" / "python").glob(f"{recipe.name}_*.bb"))
+    if len(found) != 1:
+        raise TestbedError(f"{recipe.name}: expected one recipe in {base}/recipes-devtools/python, found {found}")
+    return found[0]
+
+
 def pypi_premirror(oecore: Path) -> Path:
-    """A premirror directory holding the sdist of oe-core's python3-rpds-py, downloaded from
+    """A premirror directory holding the sdist of every recipe under test, downloaded from
     PyPI's simple index (pypi.bbclass's predictable /packages/source/ URL is not served to
-    this network, the index's hashed URL is). The recipe's SRC_URI[sha256sum] checks it."""
-    recipe = next((oecore / "meta" / "recipes-devtools" / "python").glob("python3-rpds-py_*.bb"))
-    version = recipe.stem.split("_", 1)[1]
-    name = f"rpds_py-{version}.tar.gz"
-    mirror = work_dir() / "premirror"
-    if (mirror / name).is_file():
-        return mirror
+    this network, the index's hashed URL is). Each recipe's SRC_URI[sha256sum] checks it."""
     from pip._internal.models.index import PyPI  # the index pip itself uses; no host named here
 
-    req = urllib.request.Request(f"{PyPI.simple_url.rstrip('/')}/rpds-py/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        files = json.load(resp)["files"]
-    entry = next((f for f in files if f["filename"] == name), None)
-    if entry is None:
-        raise TestbedError(f"PyPI has no {name}")
-    mirror.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(entry["url"], timeout=300) as resp:
-        data = resp.read()
-    if hashlib.sha256(data).hexdigest() != entry["hashes"]["sha256"]:
-        raise TestbedError(f"{name}: sha256 differs from PyPI's index")
-    (mirror / name).write_bytes(data)
+    mirror = work_dir() / "premirror"
+    for recipe in RECIPES:
+        if recipe.pypi is None:
+            continue
+        version = recipe_file(recipe, oecore).stem.split("_", 1)[1]
+        name = f"{recipe.pypi}-{version}.tar.gz"
+        if (mirror / name).is_file():
+            continue
+        project = re.sub(r"[-_.]+", "-", recipe.pypi).lower()  # PEP 503, as pypi.bbclass's pypi_normalize
+        req = urllib.request.Request(f"{PyPI.simple_url.rstrip('/')}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            files = json.load(resp)["files"]
+        entry = next((f for f in files if f["filename"] == name), None)
+        if entry is None:
+            raise TestbedError(f"PyPI has no {name} (recipe {recipe.name})")
+        mirror.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(entry["url"], timeout=300) as resp:
+            data = resp.read()
+        if hashlib.sha256(data).hexdigest() != entry["hashes"]["sha256"]:
+            raise TestbedError(f"{name}: sha256 differs from PyPI's index")
+        (mirror / name).write_bytes(data)
     return mirror
+
+
+def recipe_masks() -> list[str]:
+    """BBMASK lines that leave only RECIPES parsed from oe-core and meta-openembedded
+    (meta-oe is added only because meta-python's LAYERDEPENDS names it)."""
+    def keep(layer: str) -> str:
+        names = "|".join(re.escape(r.name) for r in RECIPES if r.layer == layer)
+        return f"devtools/python/({names})_" if names else "$^"
+    return [
+        f'BBMASK += "${{COREBASE}}/meta/recipes-(?!{keep("oe-core")})"',
+        f'BBMASK += "/meta-openembedded/meta-python/recipes-(?!{keep("meta-python")})"',
+        'BBMASK += "/meta-openembedded/meta-oe/(recipes-|dynamic-layers/)"',
+        'BBMASK += "/meta-openembedded/meta-python/dynamic-layers/"',
+    ]
 
 
 # ---------------------------------------------------------------------------- site.conf
@@ -292,8 +452,8 @@ def site_conf(oecore: Path) -> str:
     TRANSLATED_TARGET_ARCH overrides), so that one file serves every MACHINE and oe-selftest,
     which copies the build dir's conf/, picks it up like any site's configuration."""
     check_host_tools()
-    venv_dir = venv(oecore)
-    write_wrappers(venv_dir)  # the PATH head oe_run gives BitBake (HOSTTOOLS find them there)
+    venvs = {v: venv(oecore, v) for v in sorted({host_python_version(), *(a.python[2] for a in ARCHES.values())})}
+    write_wrappers(venvs)  # the PATH head oe_run gives BitBake (HOSTTOOLS find them there)
     rust_deb, rust_upstream = rust_version()
     pseudo = provision.debian_uris("amd64", ["pseudo", "libpseudo"])
     rust_src = provision.debian_uris("amd64", ["rust-web-src"], pinned={"rust-web-src": rust_deb})
@@ -317,7 +477,7 @@ def site_conf(oecore: Path) -> str:
         'ASSUME_PROVIDED += "gcc-cross-${TARGET_ARCH} binutils-cross-${TARGET_ARCH} virtual/cross-cc virtual/cross-binutils"',
         'ASSUME_PROVIDED += "virtual/libc glibc virtual/compilerlibs gcc-runtime"',
         'ASSUME_PROVIDED += "rust-native cargo-native"',
-        'ASSUME_PROVIDED += "python3-native python3-maturin-native python3-build-native python3-installer-native"',
+        f'ASSUME_PROVIDED += "{" ".join(NATIVE_TOOLS)}"',
         'ASSUME_PROVIDED += "qemu-native quilt-native patch-replacement-native"',
         'PATCHTOOL = "patch"',
         "",
@@ -328,7 +488,7 @@ def site_conf(oecore: Path) -> str:
         "# of oe-core cannot be built here, and parsing it costs 1.5 to 2.5 min per configuration).",
         'ASSUME_PROVIDED += "rpm-native dwarfsrcfiles-native opkg-utils-native zstd-native"',
         'DISTRO_FEATURES:remove = "ptest"',
-        'BBMASK += "${COREBASE}/meta/recipes-(?!devtools/python/python3-rpds-py_)"',
+        *recipe_masks(),
         "# oe-selftest adds meta-selftest, whose appends are for recipes masked here",
         'BBMASK += "/meta-selftest/recipes-"',
         "# meta-pyrust's append to oe-core's python3 (masked); testbed-python3 stages alike",
@@ -413,7 +573,9 @@ def init(builddir: str, machine: str, tune: str = "", settings: tuple[str, ...] 
     # the test-bed layer of this checkout (a block naming another clone's is replaced)
     bblayers = re.sub(r"# >>> build-testbed >>>\n.*?# <<< build-testbed <<<\n", "",
                       (bdir / "conf" / "bblayers.conf").read_text(), flags=re.S)
-    write_build_file(builddir, "conf/bblayers.conf", bblayers + f'# >>> build-testbed >>>\nBBLAYERS += "{LAYER}"\n# <<< build-testbed <<<\n')
+    meta_oe = meta_openembedded()
+    layers = " ".join(map(str, (LAYER, meta_oe / "meta-oe", meta_oe / "meta-python")))
+    write_build_file(builddir, "conf/bblayers.conf", bblayers + f'# >>> build-testbed >>>\nBBLAYERS += "{layers}"\n# <<< build-testbed <<<\n')
     write_build_file(builddir, "conf/site.conf", site.read_text())
     auto = [f'MACHINE = "{machine}"'] + ([f'DEFAULTTUNE = "{tune}"'] if tune else []) + list(settings)
     write_build_file(builddir, "conf/auto.conf", "\n".join(auto) + "\n")

@@ -15,7 +15,6 @@ QA-name handling), build-qemuarm-faults (modules that segfault or hang on import
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import build_testbed as tb
 import pytest
+import recipe_matrix as rm
 
 pytestmark = pytest.mark.build
 
@@ -53,24 +53,8 @@ class Build:
 
 
 def target_ext_suffix(sysroot: Path) -> str:
-    """EXT_SUFFIX as the target CPython's configure recorded it: the build_time_vars of the
-    ``_sysconfigdata.py`` oe-core's python3 stages into the recipe sysroot."""
-    tree = ast.parse((sysroot / "usr/lib/python-sysconfigdata/_sysconfigdata.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "build_time_vars":
-            return ast.literal_eval(node.value)["EXT_SUFFIX"]
-    raise AssertionError(f"no build_time_vars in {sysroot}'s _sysconfigdata.py")
-
-
-def extension_modules(image: Path) -> list[Path]:
-    """Shared objects under ${D} that export PyInit_<name> (nm from binutils)."""
-    found = []
-    for so in image.rglob("*.so"):
-        syms = subprocess.run(["nm", "-D", "--defined-only", str(so)], text=True, capture_output=True).stdout
-        stem = so.name.split(".")[0]
-        if re.search(rf"\bPyInit_{re.escape(stem)}\b", syms):
-            found.append(so)
-    return found
+    """EXT_SUFFIX as the target CPython's configure recorded it (its staged _sysconfigdata)."""
+    return rm.sysconfig_vars(sysroot)["EXT_SUFFIX"]
 
 
 def errors(output: str) -> list[str]:
@@ -86,7 +70,7 @@ def assert_positive(build: Build, recipes: tuple[str, ...]) -> None:
         # the class amended oe-core's pyo3.config after do_configure
         config = (Path(build.var(recipe, "WORKDIR")) / "pyo3.config").read_text()
         assert f"ext_suffix={expected}\n" in config, config
-        modules = extension_modules(Path(build.var(recipe, "D")))
+        modules = rm.extension_modules(Path(build.var(recipe, "D")))
         assert modules, f"{recipe} installed no extension module"
         assert all(m.name.endswith(expected) for m in modules), (expected, [m.name for m in modules])
         log = build.task_log(recipe, "do_install")

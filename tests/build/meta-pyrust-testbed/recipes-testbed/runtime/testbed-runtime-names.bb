@@ -1,0 +1,20 @@
+SUMMARY = "Test-bed stand-in for the runtime names the recipes under test RDEPEND on"
+DESCRIPTION = "BitBake resolves a runtime provider for every RDEPENDS of a target it builds, \
+even with -c install, where no package is made. The recipes that provide these names in a \
+real build (oe-core's python3 and its package split, python3-cffi) are masked in the test bed \
+(tests/build/README.md), which stops at do_install: this empty recipe gives the names so that \
+oe-core's and meta-python's recipes parse unmodified. Nothing depends on its output."
+LICENSE = "MIT"
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+
+INHIBIT_DEFAULT_DEPS = "1"
+EXCLUDE_FROM_WORLD = "1"
+ALLOW_EMPTY:${PN} = "1"
+do_configure[noexec] = "1"
+do_compile[noexec] = "1"
+
+# python3's own packages (meta/recipes-devtools/python/python3/python3-manifest.json) and
+# python3-cffi: what python3-bcrypt (python3-cffi python3-ctypes python3-shell),
+# meta-python's python3-cbor2 (python3-datetime) and python3-hypothesis RDEPEND on.
+RPROVIDES:${PN} = "python3-cffi python3-ctypes python3-shell python3-datetime python3-attrs python3-compression \
+                   python3-json python3-pytest python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo"

@@ -1,0 +1,71 @@
+"""Upstream PyO3 recipes in the build test bed: the CI subset of the recipe matrix
+(tests/build/recipe_matrix.py; the full matrix is the opt-in tier ``matrix``).
+
+Two small real recipes, unmodified from their release archives, on the machine where
+maturin names modules wrongly (qemumips, DEFAULTTUNE mips32r2el): oe-core's python3-bcrypt
+(setuptools-rust, PyO3 0.26, CARGO_SRC_DIR below the sdist root) and meta-python's
+python3-cbor2 (setuptools-rust, PyO3 0.29), with the layer's fix, and python3-bcrypt again
+with ``PYRUST_FIX = "0"``. Each cell must show its real outcome (what the assertions
+below require of the build's own outputs) and agree with its committed record in
+docs/recipes/results/, from which docs/recipes.md is generated: a drift fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import build_testbed as tb
+import pytest
+import recipe_matrix as rm
+
+pytestmark = pytest.mark.build  # the last test is the opt-in tier "matrix" instead
+
+MACHINE = "qemumips-mips32r2el"
+#: the emulator the import check must have used: the test bed's own row for mipsel
+QEMU = tb.ARCHES["mipsel"].qemu
+
+
+def recipes(*names: str) -> list[tb.Recipe]:
+    return [r for r in tb.RECIPES if r.name in names]
+
+
+def dotted(module: str) -> str:
+    """usr/lib/python3.11/site-packages/bcrypt/_bcrypt.cpython-311-mipsel-linux-gnu.so -> bcrypt._bcrypt"""
+    rel = Path(module.split("-packages/", 1)[1])
+    return ".".join([*rel.parent.parts, rel.name.split(".", 1)[0]])
+
+
+def test_bcrypt_and_cbor2_with_the_fix(site_conf: Path) -> None:
+    records = rm.run_cells(MACHINE, True, recipes("python3-bcrypt", "python3-cbor2"))
+    assert [r["recipe"] for r in records] == ["python3-bcrypt", "python3-cbor2"]
+    for record in records:
+        assert record["failed_tasks"] == [] and record["findings"] == [], record
+        assert record["modules"], f"{record['recipe']} installed no extension module"
+        # the target CPython's own EXT_SUFFIX (its _sysconfigdata in the recipe sysroot)
+        assert all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
+        # the QA check imported exactly these modules, under the mipsel emulator
+        assert record["imported"] == {"qemu": QEMU, "modules": sorted(dotted(m) for m in record["modules"])}, record
+        assert rm.drift(record) == []
+
+
+def test_bcrypt_without_the_fix(site_conf: Path) -> None:
+    """PYRUST_FIX = "0": setuptools-rust names the module from the target's sysconfigdata,
+    which python3targetconfig puts in front of the native Python: right without the layer,
+    and the class's check (still on) imports it."""
+    (record,) = rm.run_cells(MACHINE, False, recipes("python3-bcrypt"))
+    assert record["failed_tasks"] == [] and record["findings"] == [], record
+    assert record["modules"] and record["accepted"], record
+    assert record["imported"] and record["imported"]["qemu"] == QEMU, record
+    assert rm.drift(record) == []
+
+
+@pytest.mark.matrix
+def test_the_whole_matrix_agrees_with_the_table(site_conf: Path) -> None:
+    """Opt-in tier ``matrix``: every cell of docs/recipes.md built again (every recipe of
+    build_testbed.RECIPES x recipe_matrix.MACHINES x fix on/off); each new record must
+    equal the committed one in everything but its times."""
+    problems = []
+    for machine in rm.MACHINES:
+        for fix in (True, False):
+            problems += [p for record in rm.run_cells(machine, fix, list(tb.RECIPES)) for p in rm.drift(record)]
+    assert problems == []
