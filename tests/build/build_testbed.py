@@ -53,24 +53,29 @@ CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: (meta/recipes-devtools/python/python3-<name>_<version>.bb): maturin, build and
 #: installer for every PEP 517 recipe; setuptools, wheel, setuptools-rust,
 #: setuptools-scm, cffi and pycparser for the setuptools-rust recipes (python3-bcrypt,
-#: meta-python's python3-cbor2), which depend on their -native variants.
+#: meta-python's python3-cbor2), which depend on their -native variants; flit-core for
+#: python3-typing-extensions (a build dependency of meta-python's python3-pydantic-core).
 VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1", "setuptools==84.0.0", "wheel==0.48.0",
-             "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0")
+             "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0", "flit-core==3.12.0")
 #: Their oe-core names, assumed provided (the venv is what they would install).
 NATIVE_TOOLS = ("python3-native", "python3-maturin-native", "python3-build-native", "python3-installer-native",
                 "python3-setuptools-native", "python3-wheel-native", "python3-setuptools-rust-native",
-                "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native")
+                "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native", "python3-flit-core-native")
 
 
 @dataclass(frozen=True)
 class Recipe:
     """A recipe the test bed builds from a release archive, unmodified: its BitBake name,
-    the layer archive it comes from ("oe-core" or "meta-python"), and its PyPI project
-    (the sdist the premirror serves; None when do_fetch takes its source elsewhere)."""
+    the layer archive it comes from ("oe-core" or "meta-python"), its PyPI project (the
+    sdist the premirror serves; None when do_fetch takes its source elsewhere), the
+    matrix machines it is built for (None: all; a long build on fewer), and whether it is
+    only a build dependency of a recipe under test (built, not a matrix cell)."""
 
     name: str
     layer: str
     pypi: str | None
+    machines: tuple[str, ...] | None = None
+    dependency: bool = False
 
 
 #: The upstream recipes under test (tests/build/README.md, "The recipes under test").
@@ -79,6 +84,9 @@ RECIPES = (
     Recipe("python3-bcrypt", "oe-core", "bcrypt"),
     Recipe("python3-cbor2", "meta-python", "cbor2"),
     Recipe("python3-hypothesis", "oe-core", "hypothesis"),
+    # 103 crates: the 32-bit mipsel tune (its atomics patches) and qemuarm only
+    Recipe("python3-pydantic-core", "meta-python", "pydantic_core", machines=("qemuarm", "qemumips-mips32r2el")),
+    Recipe("python3-typing-extensions", "oe-core", "typing_extensions", dependency=True),
 )
 #: The meta-openembedded archive of ../shared/upstream (master, matching oe-core master).
 META_OE_ARCHIVE = "meta-openembedded-master.tar.xz"
