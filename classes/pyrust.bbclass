@@ -211,6 +211,19 @@ python pyrust_qa_check() {
 }
 pyrust_qa_check[vardepsexclude] += "PYRUST_SYSROOT"
 
+# Once per build, on the console where users look (not only in each task log): the
+# import check needs the target interpreter in the recipe sysroots, which oe-core's
+# python3 does not stage unless PYRUST_STAGE_TARGET_PYTHON = "1" (python3_%.bbappend).
+# An event handler: no task's signature depends on it.
+addhandler pyrust_build_started
+pyrust_build_started[eventmask] = "bb.event.BuildStarted"
+python pyrust_build_started() {
+    if e.data.getVar("PYRUST_IMPORT_CHECK") == "1" and e.data.getVar("PYRUST_STAGE_TARGET_PYTHON") != "1":
+        bb.warn("pyrust: the import check after do_install is skipped in this build: no target python3 in the "
+                "recipe sysroots. Set PYRUST_STAGE_TARGET_PYTHON = \"1\" in local.conf to run it, or "
+                "PYRUST_IMPORT_CHECK = \"0\" to silence this (the suffix and ELF checks run either way).")
+}
+
 python __anonymous() {
     # Only target recipes that build with PyO3; everything else stays untouched.
     if not pyrust_covered(d):
