@@ -201,13 +201,27 @@ def find_interpreter(sysroot: Path, version: str) -> str | None:
     return None
 
 
+# Each module is found as the target's import system finds a submodule in its package
+# directory (a FileFinder over that directory with the interpreter's own
+# EXTENSION_SUFFIXES: what PathFinder does for the package's __path__, so a wrongly named
+# file gives the device's ModuleNotFoundError) and then loaded from that spec, without
+# running its parent packages' __init__.py: those import the package's runtime
+# dependencies (RDEPENDS, e.g. python3-hypothesis needs sortedcontainers), which a recipe
+# sysroot does not hold at do_install. The roots stay on sys.path for what a module's
+# own initialisation imports.
 IMPORT_SCRIPT = """\
-import importlib, sys
+import importlib.machinery as m, importlib.util as u, sys
 sys.path[:0] = {roots!r}
-for name in {names!r}:
+for name, where, stem in {items!r}:
     print("PYRUST-START", name, flush=True)
     try:
-        importlib.import_module(name)
+        spec = m.FileFinder(where, (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)).find_spec(name)
+        if spec is None:
+            raise ModuleNotFoundError("No module named %r (no %s<suffix> for any of %s)"
+                                      % (name, stem, " ".join(m.EXTENSION_SUFFIXES)))
+        module = u.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
     except BaseException as err:
         text = (type(err).__name__ + ": " + str(err)).replace("\\n", " ")[:400]
         print("PYRUST-FAIL", name, text, flush=True)
@@ -293,8 +307,11 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
         workdir.mkdir()
         roots = [str(copies[r]) for r in sorted(copies)] + list(extra_paths)
         pending = [m.name for m in modules]
+        # (name, its package directory in the scratch copy, its file name without suffix as the root shows it)
+        items = {m.name: (m.name, str(copies[m.root] / m.path.parent.relative_to(m.root)),
+                          (m.path.parent.relative_to(m.root) / m.name.rsplit(".", 1)[-1]).as_posix()) for m in modules}
         while pending:
-            code = IMPORT_SCRIPT.format(roots=roots, names=pending)
+            code = IMPORT_SCRIPT.format(roots=roots, items=[items[name] for name in pending])
             try:
                 result = qemurun.run_target_python(target.qemu_binary, target.qemu_options, sysroot, python, code,
                                                    cwd=workdir, timeout=timeout, elf_tools=elf_tools)

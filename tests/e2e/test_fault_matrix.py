@@ -154,6 +154,14 @@ def _pure_python(path: Path, _abi: PythonABI) -> None:
     (path.parent / "__init__.py").write_text("from .util import ANSWER\n")
 
 
+def _package_needing_runtime_dependency(path: Path, abi: PythonABI) -> None:
+    """A module in a package whose __init__.py imports a runtime dependency that is not
+    there, as at do_install (python3-hypothesis: its __init__ imports sortedcontainers,
+    an RDEPENDS that no recipe sysroot holds)."""
+    build_module("working", "w", path)
+    (path.parent / "__init__.py").write_text("import not_staged_at_build_time  # an RDEPENDS\n")
+
+
 MATRIX = {
     # faults (the issue's list, then the suffix faults the layer exists for)
     "segfaults on import": Case("fault_segv{EXT}", _c("segfault", "fault_segv"), ((QA_IMPORT, "signal 11"),),
@@ -179,6 +187,8 @@ MATRIX = {
     "abi3 module": Case("x.abi3.so", _c("working", "x"), tried=True),
     "plain .so module": Case("y.so", _c("working", "y"), tried=True),
     "full EXT_SUFFIX module in a package": Case("pkg/z{EXT}", _c("working", "z"), tried=True),
+    "module in a package whose __init__ needs a runtime dependency": Case("needsdep/w{EXT}", _package_needing_runtime_dependency,
+                                                                          tried=True),
     "pure-Python package": Case("pkg/util.py", _pure_python),
     "shared library without PyInit": Case("pkg/libfoo.so", _c("library", "foo")),
 }
