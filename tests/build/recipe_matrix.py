@@ -99,6 +99,13 @@ def extension_modules(image: Path) -> list[Path]:
     return found
 
 
+def dotted(module: str) -> str:
+    """The import name of a module installed under site-packages, from its path:
+    usr/lib/python3.11/site-packages/bcrypt/_bcrypt.cpython-311-mipsel-linux-gnu.so -> bcrypt._bcrypt"""
+    rel = Path(module.split("-packages/", 1)[1])
+    return ".".join([*rel.parent.parts, rel.name.split(".", 1)[0]])
+
+
 def bitbake_env(builddir: str, recipe: str, names: tuple[str, ...]) -> dict[str, str]:
     """``names`` as ``bitbake -e RECIPE`` prints them (one parse for all of them)."""
     out = tb.oe_run(builddir, "bitbake", "-e", recipe, timeout=1800).stdout

@@ -30,11 +30,18 @@ POSITIVE = ("python3-pyrust-example", "python3-rpds-py")
 CLASS_ON = ('INHERIT += "pyrust"', 'PYRUST_STAGE_TARGET_PYTHON = "1"')
 
 
-class Build:
-    """One test-bed build dir: configure it, run bitbake in it, read what the build left."""
+#: the qemu-user binary of each test-bed architecture (build_testbed.ARCHES, keyed by
+#: TRANSLATED_TARGET_ARCH), which the import check must have used
+QEMU = {key: arch.qemu for key, arch in tb.ARCHES.items()}
 
-    def __init__(self, name: str, machine: str, tune: str = "") -> None:
+
+class Build:
+    """One test-bed build dir: configure it, run bitbake in it, read what the build left.
+    ``arch`` is the machine's key in build_testbed.ARCHES."""
+
+    def __init__(self, name: str, machine: str, tune: str = "", arch: str = "") -> None:
         self.name, self.machine, self.tune = name, machine, tune
+        self.arch = arch or {"qemuarm": "arm", "qemuppc": "powerpc", "qemumips64": "mips64", "qemuarm64": "aarch64"}[machine]
 
     def configure(self, *settings: str) -> None:
         tb.init(self.name, self.machine, self.tune, (*CLASS_ON, *settings))
@@ -76,8 +83,9 @@ def assert_positive(build: Build, recipes: tuple[str, ...]) -> None:
         log = build.task_log(recipe, "do_install")
         imported = re.search(r"pyrust: imported under (qemu-\S+) with /usr/bin/python3: (.*)", log)
         assert imported, log[-3000:]
-        names = {m.relative_to(Path(build.var(recipe, "D"))).as_posix() for m in modules}
-        assert len(imported.group(2).split()) == len(names), (imported.group(0), names)
+        # every module in ${D}, by name, under the emulator of the test bed's row for the machine
+        names = sorted(rm.dotted(m.relative_to(Path(build.var(recipe, "D"))).as_posix()) for m in modules)
+        assert (imported.group(1), sorted(imported.group(2).split())) == (QEMU[build.arch], names), imported.group(0)
 
 
 @pytest.mark.parametrize("machine", ["qemuarm", "qemuppc", "qemumips64"])
@@ -124,7 +132,7 @@ def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path, tmp_pat
 
 @pytest.fixture(scope="module")
 def mipsel(site_conf: Path) -> Build:
-    return Build("build-qemumips-el", "qemumips", "mips32r2el")
+    return Build("build-qemumips-el", "qemumips", "mips32r2el", arch="mipsel")
 
 
 def test_check_only_catches_the_original_bug(mipsel: Build) -> None:
@@ -159,6 +167,14 @@ def test_warn_qa_passes_with_warnings(mipsel: Build) -> None:
 
 def test_insane_skip_is_silent(mipsel: Build) -> None:
     mipsel.configure('PYRUST_FIX = "0"', 'INSANE_SKIP:pn-python3-pyrust-example = "pyrust-ext-suffix pyrust-import"')
+    proc = mipsel.bitbake("-c", "install", "python3-pyrust-example")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "pyrust-ext-suffix" not in proc.stdout and "pyrust-import" not in proc.stdout
+
+
+def test_insane_skip_global_and_per_recipe_combine(mipsel: Build) -> None:
+    """As insane.bbclass: INSANE_SKIP and INSANE_SKIP:${PN} together (one QA name in each)."""
+    mipsel.configure('PYRUST_FIX = "0"', 'INSANE_SKIP = "pyrust-ext-suffix"', 'INSANE_SKIP:python3-pyrust-example = "pyrust-import"')
     proc = mipsel.bitbake("-c", "install", "python3-pyrust-example")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "pyrust-ext-suffix" not in proc.stdout and "pyrust-import" not in proc.stdout

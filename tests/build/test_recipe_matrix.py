@@ -30,12 +30,6 @@ def recipes(*names: str) -> list[tb.Recipe]:
     return [r for r in tb.RECIPES if r.name in names]
 
 
-def dotted(module: str) -> str:
-    """usr/lib/python3.11/site-packages/bcrypt/_bcrypt.cpython-311-mipsel-linux-gnu.so -> bcrypt._bcrypt"""
-    rel = Path(module.split("-packages/", 1)[1])
-    return ".".join([*rel.parent.parts, rel.name.split(".", 1)[0]])
-
-
 def test_bcrypt_with_the_fix(site_conf: Path) -> None:
     (record,) = rm.run_cells(MACHINE, True, recipes("python3-bcrypt"))
     assert record["failed_tasks"] == [] and record["findings"] == [], record
@@ -43,7 +37,7 @@ def test_bcrypt_with_the_fix(site_conf: Path) -> None:
     # the target CPython's own EXT_SUFFIX (its _sysconfigdata in the recipe sysroot)
     assert all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
     # the QA check imported exactly these modules, under the mipsel emulator
-    assert record["imported"] == {"qemu": QEMU, "modules": sorted(dotted(m) for m in record["modules"])}, record
+    assert record["imported"] == {"qemu": QEMU, "modules": sorted(rm.dotted(m) for m in record["modules"])}, record
     assert rm.drift(record) == []
 
 
@@ -55,7 +49,7 @@ def test_cbor2_without_the_fix(site_conf: Path) -> None:
     assert record["failed_tasks"] == [] and record["findings"] == [], record
     assert record["modules"] and record["accepted"], record
     assert all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
-    assert record["imported"] == {"qemu": QEMU, "modules": sorted(dotted(m) for m in record["modules"])}, record
+    assert record["imported"] == {"qemu": QEMU, "modules": sorted(rm.dotted(m) for m in record["modules"])}, record
     assert rm.drift(record) == []
 
 
