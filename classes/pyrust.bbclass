@@ -185,7 +185,9 @@ python pyrust_qa_check() {
     if d.getVar("PYRUST_IMPORT_CHECK") == "1" and modules:
         sysroot = d.getVar("PYRUST_SYSROOT")
         python = d.getVar("PYRUST_TARGET_PYTHON")
-        if not os.path.exists(sysroot + python):
+        if not sysroot:
+            bb.note("pyrust: dynamic import check skipped: PYRUST_SYSROOT is empty (no target root to run %s from)" % python)
+        elif not os.path.exists(sysroot + python):
             bb.note("pyrust: dynamic import check skipped: no target interpreter %s in %s "
                     "(set PYRUST_STAGE_TARGET_PYTHON = \"1\" in local.conf)" % (python, sysroot))
         else:
