@@ -1,8 +1,8 @@
 """``pyrust check``: the QA check on wheels, directories or .so files, outside BitBake.
 
 Same functions as the bbclass (:mod:`pyrust.check`), plus what a standalone user needs:
-unpacking wheels and, when no ``--sysroot`` is given, a Debian target interpreter
-provisioned into the cache (:mod:`pyrust.provision`).
+unpacking wheels. Without ``--sysroot`` the check is static and says how to get the
+import check; nothing on the host changes.
 """
 
 from __future__ import annotations
@@ -40,21 +40,10 @@ def _stage(path: Path, scratch: Path, index: int) -> Path:
 
 
 def _interpreter(target: Target, sysroot: Path | None, no_import: bool) -> tuple[Path | None, str | None]:
-    """(sysroot, note): the given sysroot, or a provisioned Debian one, or a note why none."""
+    """(sysroot, note): the given sysroot, or a note saying how to get the import check."""
     if sysroot is not None or no_import:
         return sysroot, None
-    from pyrust import provision
-    from pyrust.pyabi import python_abi
-
-    try:
-        arch = provision.debian_arch(python_abi(target, "3.11").platform_triplet, target.float_abi)
-    except InputError:
-        return None, (f"no Debian python3 for {target.target_arch}/{target.target_os}: give --sysroot with a target "
-                      f"python3 to run the import check")
-    try:
-        return provision.provision_debian_python(arch, progress=lambda line: print(f"pyrust: {line}", file=sys.stderr)), None
-    except provision.ProvisionError as err:
-        return None, f"could not provision Debian's python3 for {arch}: {err}"
+    return None, "no --sysroot: give --sysroot DIR (a target root with python3) for the import check under qemu-user"
 
 
 def run_check(args: argparse.Namespace, values: dict[str, str], release: str) -> int:

@@ -167,7 +167,7 @@ def run_target_python(
             it runs with the sysroot's own loader and libraries).
         qemu_options: extra qemu options, e.g. ``("-cpu", "cortex-a15")`` (``Target.qemu_options``).
             ``-L <sysroot>`` is added unless present.
-        sysroot: the target root, e.g. from :func:`pyrust.provision.provision_debian_python`.
+        sysroot: the target root (a recipe sysroot, an image rootfs, a ``--sysroot``).
         python_path: the interpreter as the target sees it (``"/usr/bin/python3.11"``) or a
             path relative to, or already inside, ``sysroot``.
         code: Python source run with ``-c``; print results (JSON is convenient).
@@ -196,7 +196,7 @@ def run_target_python(
     """
     root = Path(sysroot).resolve()
     if not root.is_dir():
-        raise FileNotFoundError(f"sysroot {root} does not exist (provision it: python3 -m pyrust.provision ARCH)")
+        raise FileNotFoundError(f"sysroot {root} does not exist (give an existing target sysroot)")
     python = _interpreter_path(root, python_path)
     if not python.is_file():
         raise FileNotFoundError(f"interpreter {python} does not exist in sysroot {root}")
@@ -215,7 +215,7 @@ def run_target_python(
             )
         qemu = shutil.which(qemu_binary)
         if qemu is None:
-            raise QemuNotFoundError(f"{qemu_binary} not found on PATH; install qemu-user (scripts/setup-testbed)")
+            raise QemuNotFoundError(f"{qemu_binary} not found on PATH; install qemu-user (Debian: apt-get install qemu-user)")
         qemu_name = os.path.basename(qemu_binary)
         opts = list(qemu_options)
         if "-L" not in opts:

@@ -28,7 +28,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TESTBED = REPO / "scripts" / "oe-testbed"
-GEN_OE_FACTS = REPO / "scripts" / "gen-oe-facts"
+GEN_OE_FACTS = REPO / "tests" / "tools" / "gen-oe-facts"
 TINFOIL_WORKER = Path(__file__).resolve().parent / "tinfoil_worker.py"
 # same rule as tests/conftest.py: under CI a missing test bed is a failure, not a skip
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -139,7 +139,7 @@ class OETestbed:
         subprocess.run(["chown", "-R", f"{user}:", str(path)], check=True)
 
     def gen_oe_facts(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-        """Run scripts/gen-oe-facts (host side; it drives BitBake through oe-testbed)."""
+        """Run tests/tools/gen-oe-facts (host side; it drives BitBake through oe-testbed)."""
         return subprocess.run(
             [sys.executable, str(GEN_OE_FACTS), "--release", self.release, *args],
             text=True,

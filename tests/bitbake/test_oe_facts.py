@@ -1,7 +1,7 @@
 """The embedded oe-core facts cannot drift from real BitBake + openembedded-core.
 
 ``lib/pyrust/data/machines[-<release>].json`` and ``tests/data/oe_tunes[-<release>].json``
-are written by ``scripts/gen-oe-facts --release <release>``; here, for each release, a
+are written by ``tests/tools/gen-oe-facts --release <release>``; here, for each release, a
 few entries are extracted again through that release's real BitBake (tinfoil, the
 generator's own method) and one through a plain ``bitbake -e -b`` of the recipe file
 (that one recipe parsed, appends applied), and must be equal to the stored ones; so
@@ -83,7 +83,7 @@ def test_machines_json_comes_from_this_oe_core(oe_testbed):
     provenance = _load(machines_json(oe_testbed.release))["generated_from"]
     assert provenance["release"] == oe_testbed.release
     assert provenance["oe-core commit"] == oe_testbed.paths["OECORE_COMMIT"], (
-        "machines.json was generated from another openembedded-core: run scripts/gen-oe-facts"
+        "machines.json was generated from another openembedded-core: run tests/tools/gen-oe-facts"
     )
     assert provenance["bitbake commit"] == oe_testbed.paths["BITBAKE_COMMIT"]
 
@@ -91,7 +91,7 @@ def test_machines_json_comes_from_this_oe_core(oe_testbed):
 def test_tunes_json_comes_from_this_oe_core(oe_testbed):
     provenance = _load(tunes_json(oe_testbed.release))["generated_from"]
     assert provenance["oe-core commit"] == oe_testbed.paths["OECORE_COMMIT"], (
-        "oe_tunes.json was generated from another openembedded-core: run scripts/gen-oe-facts"
+        "oe_tunes.json was generated from another openembedded-core: run tests/tools/gen-oe-facts"
     )
 
 

@@ -16,7 +16,7 @@ stderr). Job::
 Answer: ``{"values": {key: {var: value-or-null}}, "expanded": {key: {name: text}},
 "failed": {key: message}, "timings": {key: seconds}, "appends": [the recipe's .bbappends]}``.
 
-Method (measured in scripts/gen-oe-facts to equal a real ``bitbake -e``): one tinfoil
+Method (measured in tests/tools/gen-oe-facts to equal a real ``bitbake -e``): one tinfoil
 ``prepare(config_only=True)`` per MACHINE/TCLIBC, then ``parse_recipe_file()`` with a
 copy of the configuration datastore holding DEFAULTTUNE and the "set" values. The
 recipe datastore lives in BitBake's server, so ``d.expand("${@...}")`` runs the

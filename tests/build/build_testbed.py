@@ -42,8 +42,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "lib"))
-from pyrust import provision  # noqa: E402  (the checkout's library, whatever is pip-installed)
+sys.path[:0] = [str(REPO / "lib"), str(REPO / "tests")]
+from testbed_support import provision  # noqa: E402  (the checkout's library and test bed, whatever is pip-installed)
 
 LAYER = HERE / "meta-pyrust-testbed"
 OE_TESTBED = REPO / "scripts" / "oe-testbed"

@@ -1,7 +1,7 @@
 """Tiny C extension modules for Debian's CPython 3.11, cross-compiled without Python.h.
 
 Shared by the e2e fault matrix (tests/e2e/test_fault_matrix.py) and the benchmark
-(scripts/bench-check); standard library only, no pytest, so the script can import it.
+(tests/tools/bench-check); standard library only, no pytest, so the script can import it.
 
 The modules declare the few CPython symbols they use themselves, with the layouts of
 CPython 3.11's Include/object.h and Include/moduleobject.h; the symbols are resolved

@@ -1,8 +1,8 @@
 """Fixtures for end-to-end tests that run Debian's python3.11 under qemu-user.
 
-The sysroots come from ``scripts/setup-testbed`` (``python3 -m pyrust.provision``) and
+The sysroots come from ``scripts/setup-testbed`` (``python3 -m testbed_support.provision``) and
 live in the cache (``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``), beside the CPython 3.11
-sysroots ``scripts/build-target-cpython`` cross-builds for the big-endian targets Debian
+sysroots ``tests/tools/build-target-cpython`` cross-builds for the big-endian targets Debian
 has no Python for (powerpc, mips64 n64: :func:`cpython_sysroot`). A missing qemu or
 sysroot skips the test with the reason, or fails it under ``CI=true``
 (:func:`testbed.missing`).
@@ -21,9 +21,9 @@ try:
 except ImportError:  # not pip-installed: use the clone's lib/
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
 
-from pyrust.provision import DEBIAN_ARCHES, MANIFEST, find_sysroot
 from pyrust.qemurun import run_target_python
 from testbed import cache_dir, missing, require_tool
+from testbed_support.provision import DEBIAN_ARCHES, MANIFEST, find_sysroot
 
 # One interpreter start per check (an emulated Python cannot start itself again);
 # everything is printed as one JSON object.
@@ -78,13 +78,13 @@ def probe_sysroot(sysroot: Path, qemu_binary: str, qemu_options: tuple[str, ...]
     return json.loads(result.stdout)
 
 
-# Directory names scripts/build-target-cpython gives its sysroots (its sysroot_name()):
+# Directory names tests/tools/build-target-cpython gives its sysroots (its sysroot_name()):
 # python3.11, or with --python 3.13 [--disable-gil] python3.13 / python3.13t.
 CPYTHON_SYSROOT_GLOB = "cpython-{triplet}-python{python}{abiflags}-*"
 
 
 def cpython_sysroot(triplet: str, python: str = "3.11", abiflags: str = "") -> Path:
-    """The CPython that scripts/build-target-cpython cross-built for GNU ``triplet``; else skip (fail under CI).
+    """The CPython that tests/tools/build-target-cpython cross-built for GNU ``triplet``; else skip (fail under CI).
 
     Args:
         triplet: ``"powerpc-linux-gnu"`` or ``"mips64-linux-gnuabi64"`` (the big-endian
@@ -104,7 +104,7 @@ def cpython_sysroot(triplet: str, python: str = "3.11", abiflags: str = "") -> P
     if not found:
         options = "" if (python, abiflags) == ("3.11", "") else f"--python {python} " + ("--disable-gil " if abiflags else "")
         missing(f"no cross-built CPython {python}{abiflags} for {triplet} in {cache_dir()}/sysroots "
-                f"(scripts/build-target-cpython {options}{triplet} builds it, about 5 min)")
+                f"(tests/tools/build-target-cpython {options}{triplet} builds it, about 5 min)")
     return max(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
 
 

@@ -3,7 +3,7 @@
 One table, :data:`TARGETS`, says for each target how pyrust learns it (an oe-core
 machine from the embedded table, or a tune from tests/data/oe_tunes.json written as a
 ``bitbake -e``-style file), where its python3.11 comes from (a Debian sysroot, or a
-CPython cross-built by scripts/build-target-cpython for the big-endian pair Debian
+CPython cross-built by tests/tools/build-target-cpython for the big-endian pair Debian
 lacks), and what a correct module reports (its EXT_SUFFIX, whether Rust's std must be
 built from source, what ``triplet_probe()`` prints).
 
@@ -33,16 +33,16 @@ import pytest
 from pyrust.bbenv import parse_bitbake_env
 from pyrust.check import find_interpreter
 from pyrust.machines import machine_vars
-from pyrust.procgroup import run_in_session
 from pyrust.qemurun import Result, run_target_python
 from pyrust.resolve import resolve_abi
 from pyrust.standalone import default_linker, has_prebuilt_std
 from pyrust.target import Target, target_from_vars
 from testbed import REPO, cache_dir, missing, require_tool
+from testbed_support.session import run_in_session
 
 EXAMPLE = REPO / "recipes-devtools" / "python" / "files" / "pyrust-example"
 TUNES_FILE = REPO / "tests" / "data" / "oe_tunes.json"
-PY = "3.11"  # Debian bookworm's python3, and the CPython scripts/build-target-cpython builds
+PY = "3.11"  # Debian bookworm's python3, and the CPython tests/tools/build-target-cpython builds
 BUILD_TIMEOUT = 3600.0  # -Zbuild-std under a loaded 2-core machine
 RUN_TIMEOUT = 180.0
 
@@ -66,7 +66,7 @@ class CrossTarget:
     machine: str = ""  # an oe-core qemu machine of pyrust's table (build-env --machine)
     tune: str = ""  # or a key of tests/data/oe_tunes.json (build-env --env-file)
     debian_arch: str = ""  # Debian's python3.11 (scripts/setup-testbed)
-    cpython_triplet: str = ""  # or CPython cross-built from source (scripts/build-target-cpython)
+    cpython_triplet: str = ""  # or CPython cross-built from source (tests/tools/build-target-cpython)
 
 
 def _probe(arch: str, endian: str, bits: int, abi: str = "") -> dict[str, str]:
@@ -224,7 +224,7 @@ def cpython_sysroot_lookup(request) -> Callable[[str], Path]:
     try:
         return request.getfixturevalue("cpython_sysroot")
     except pytest.FixtureLookupError:
-        missing("no cpython_sysroot fixture in tests/e2e/conftest.py (the CPython sysroots of scripts/build-target-cpython)")
+        missing("no cpython_sysroot fixture in tests/e2e/conftest.py (the CPython sysroots of tests/tools/build-target-cpython)")
         raise
 
 

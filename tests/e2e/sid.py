@@ -3,10 +3,10 @@
 One table, :data:`SID_INTERPRETERS`, lists each interpreter the e2e tier runs: the Debian
 port and CPython version, its ABI flags, and the oe-core configuration the library is
 asked about for the same target. :func:`sid_sysroot` finds the cached sysroot (provisioned
-by ``tests/e2e/provision-sid``, the e2e tier's set-up, with :mod:`pyrust.provision`), and
+by ``tests/e2e/provision-sid``, the e2e tier's set-up, with :mod:`testbed_support.provision`), and
 :func:`qemu_for` the qemu-user binary that runs it: bookworm's qemu-user 7.2 for all but
 loong64, whose sid binaries use LSX instructions qemu 7.2 stops with SIGILL; those run on
-sid's own static qemu-user (:func:`pyrust.provision.provision_debian_tool`, unpacked
+sid's own static qemu-user (:func:`testbed_support.provision.provision_debian_tool`, unpacked
 into the cache, never installed).
 
 Debian deviates from upstream CPython where :data:`DEBIAN_DEVIATIONS` says; the tests
@@ -22,11 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pyrust.machines import machine_vars
-from pyrust.provision import DEBIAN_ARCHES, find_sysroot, interpreter_name, provision_debian_packages
 from pyrust.resolve import Resolution, resolve_abi
 from pyrust.sysconfigdata import SysrootABI, abi_from_sysroot
 from pyrust.target import Target, target_from_vars
 from testbed import cache_dir, missing, require_tool
+from testbed_support.provision import DEBIAN_ARCHES, find_sysroot, interpreter_name, provision_debian_packages
 
 # s390x has no oe-core machine; the minimal variables a BSP layer would give.
 S390X_VARS = {"TARGET_ARCH": "s390x", "TARGET_OS": "linux", "TCLIBC": "glibc", "SITEINFO_BITS": "64", "SITEINFO_ENDIANNESS": "be"}

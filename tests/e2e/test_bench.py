@@ -1,10 +1,11 @@
-"""scripts/bench-check runs and reports every figure: the shape of its JSON, not the sizes
+"""tests/tools/bench-check runs and reports every figure: the shape of its JSON, not the sizes
 (timings depend on the machine and its load; the script is a tool, not a timed test)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -29,8 +30,9 @@ def test_bench_check_json_shape(sysroot_of):
     require_tool("arm-linux-gnueabihf-gcc")
     sysroot = sysroot_of("armhf")
     # Generous: 200 cross compilations plus a few qemu starts, on a machine others load too.
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "bench-check"), "--repeat", "1", "--json",
-                             "--sysroot", str(sysroot)], capture_output=True, text=True, timeout=900)
+    result = subprocess.run([str(REPO / "tests" / "tools" / "bench-check"), "--repeat", "1", "--json",
+                             "--sysroot", str(sysroot)], capture_output=True, text=True, timeout=900,
+                            env=dict(os.environ, PYTHON=sys.executable))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
 
@@ -47,7 +49,8 @@ def test_bench_check_json_shape(sysroot_of):
 
 
 def test_bench_check_help():
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "bench-check"), "--help"], capture_output=True, text=True,
+    result = subprocess.run([str(REPO / "tests" / "tools" / "bench-check"), "--help"], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHON=sys.executable),
                             timeout=60)
     assert result.returncode == 0
     assert "--repeat" in result.stdout and "--json" in result.stdout

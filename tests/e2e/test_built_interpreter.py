@@ -1,7 +1,7 @@
 """A cross-built CPython 3.11 of each big-endian target against the library's answer.
 
 Debian ships no python3.11 for powerpc (32-bit) or mips64 (n64, big-endian), so
-scripts/build-target-cpython cross-builds upstream CPython 3.11 for them, letting
+tests/tools/build-target-cpython cross-builds upstream CPython 3.11 for them, letting
 CPython's own configure choose the platform triplet (no PLATFORM_TRIPLET preset): an
 oracle independent of pyrust's tables. For oe-core's qemuppc and qemumips64 the
 interpreter, run under qemu-user with the library's own qemu binary and options, must
@@ -9,7 +9,7 @@ report what ``pyrust.pyabi.python_abi(target_from_vars(machine_vars(M)), "3.11")
 computes, and ``pyrust.sysconfigdata`` must read the same from the installed
 ``_sysconfigdata`` file (what PYO3_CROSS_LIB_DIR points PyO3 at).
 
-Needs qemu-user and the sysroots (scripts/build-target-cpython powerpc-linux-gnu
+Needs qemu-user and the sysroots (tests/tools/build-target-cpython powerpc-linux-gnu
 mips64-linux-gnuabi64); skipped without them, failed under CI=true.
 """
 

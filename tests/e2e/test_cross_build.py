@@ -10,7 +10,7 @@ python3.11 and called into under qemu-user:
    (qemuppc64), mipsel (tune qemumips/mips32r2el), mips64el (tune qemumips64/mips64r2el),
    and the big-endian pair powerpc (qemuppc) and mips64 n64 (qemumips64). Debian's
    python3.11 runs the little-endian ones; the big-endian ones run a CPython 3.11
-   cross-built by scripts/build-target-cpython (conftest's ``cpython_sysroot``). Debian
+   cross-built by tests/tools/build-target-cpython (conftest's ``cpython_sysroot``). Debian
    ships no Rust std for the MIPS and powerpc rows: build-env's ``--build-std auto``
    builds it (RUSTC_BOOTSTRAP, ``[unstable] build-std``; about 5 minutes per target the
    first time);
@@ -27,7 +27,7 @@ the crates are copied to temporary directories first. The helpers live in crossb
 
 Needs: qemu-user, the cross gcc's and Debian sysroots (scripts/setup-testbed), Debian's
 Rust with the armhf/arm64/i386/ppc64el std and rust-src (scripts/rust-cross-setup --arch
-armhf,arm64,i386,ppc64el), the big-endian CPython sysroots (scripts/build-target-cpython),
+armhf,arm64,i386,ppc64el), the big-endian CPython sysroots (tests/tools/build-target-cpython),
 maturin; network to PyPI and crates.io on the first run. Missing tools skip (fail under CI=true).
 """
 

@@ -1,6 +1,6 @@
 """Free-threaded CPython 3.13 (``--disable-gil``, ABI flags ``t``) as a real target interpreter.
 
-No Debian suite ships a free-threaded CPython, so ``scripts/build-target-cpython --python
+No Debian suite ships a free-threaded CPython, so ``tests/tools/build-target-cpython --python
 3.13 --disable-gil`` cross-builds upstream 3.13 from Debian trixie's python3.13 source
 (Debian patches not applied; configure picks the triplet) for armv7 hard-float (qemuarm)
 and big-endian 32-bit powerpc (qemuppc). For each (:data:`FREE_THREADED`):
@@ -28,7 +28,7 @@ and big-endian 32-bit powerpc (qemuppc). For each (:data:`FREE_THREADED`):
   (pyrust.tables.GIL_STABLE_ABI_SUFFIXES) and an import finding that must be what a
   plain ``import`` in the 3.13t interpreter under qemu-user shows.
 
-Needs qemu-user, the 3.13t sysroots (scripts/build-target-cpython, the e2e tier's
+Needs qemu-user, the 3.13t sysroots (tests/tools/build-target-cpython, the e2e tier's
 set-up), Debian's Rust with the armhf std and rust-src (scripts/rust-cross-setup), the
 cross gcc's and maturin; missing ones skip (fail under CI=true).
 """
@@ -88,7 +88,7 @@ PYO3_LOCK = REPO / "tests" / "data" / f"pyrust-example-pyo3-{PYO3_FOR_313T}.Carg
 class FreeThreaded:
     """One cross-built free-threaded interpreter and the oe-core machine of the same target."""
 
-    triplet: str  # scripts/build-target-cpython's GNU triplet
+    triplet: str  # tests/tools/build-target-cpython's GNU triplet
     machine: str  # oe-core machine (pyrust's table)
     version: str = "3.13"
     abiflags: str = "t"

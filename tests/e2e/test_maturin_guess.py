@@ -1,7 +1,7 @@
 """Each release's maturin, measured again, against its tables in docs/maturin-guess.md.
 
-scripts/maturin-guess --release R runs that openembedded-core release's maturin
-(scripts/release-maturin: scarthgap's 1.4.0 built from the sdist with the recipe's
+tests/tools/maturin-guess --release R runs that openembedded-core release's maturin
+(tests/tools/release-maturin: scarthgap's 1.4.0 built from the sdist with the recipe's
 patches, wrynose's 1.12.4, master's 1.14.1) the way oe-core's python_pyo3.bbclass does
 (PYO3_CONFIG_FILE without ext_suffix=, CARGO_BUILD_TARGET) with a stand-in cargo, and
 reads the module's filename from the wheel. Here every row of each release's two tables
@@ -14,7 +14,7 @@ the ``ext_suffix=`` line pyrust.bbclass adds, the release's maturin names every 
 row's module with the library's suffix. A last test checks the method per release: for
 the host target, the stand-in cargo and a real compile give maturin the same name.
 
-Needs cargo, rustc and the release's maturin in the cache (scripts/release-maturin R, run
+Needs cargo, rustc and the release's maturin in the cache (tests/tools/release-maturin R, run
 by the tier's set-up); skipped without them, failed under CI=true. Tiers: wrynose and
 master in e2e; scarthgap, whose maturin the set-up compiles, in its own tier
 scarthgap_maturin (in the default run: scripts/run-tests shows its cost apart).
@@ -23,12 +23,10 @@ scarthgap_maturin (in the default run: scripts/run-tests shows its cost apart).
 from __future__ import annotations
 
 import difflib
-import importlib.machinery
-import importlib.util
+import importlib
 import json
 import re
 import subprocess
-import sys
 import time
 
 import pytest
@@ -42,22 +40,15 @@ from testbed import REPO, missing, require_tool
 DOC = REPO / "docs" / "maturin-guess.md"
 RELEASES = ("scarthgap", "wrynose", "master")
 # wrynose's and master's maturin are PyPI wheels (seconds to fetch): tier e2e. scarthgap's
-# is compiled by the tier's set-up (scripts/release-maturin scarthgap; over 10 min cold on
+# is compiled by the tier's set-up (tests/tools/release-maturin scarthgap; over 10 min cold on
 # 2 cores, docs/maturin-guess.md): its own tier scarthgap_maturin, in the default run.
 TIER = {"scarthgap": pytest.mark.scarthgap_maturin, "wrynose": pytest.mark.e2e, "master": pytest.mark.e2e}
 PARAMS = [pytest.param(r, marks=TIER[r], id=r) for r in RELEASES]
 
 
 def load(name: str):
-    """scripts/<name> as a module."""
-    modname = name.replace("-", "_")
-    loader = importlib.machinery.SourceFileLoader(modname, str(REPO / "scripts" / name))
-    spec = importlib.util.spec_from_loader(modname, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module  # dataclasses look their module up there
-    loader.exec_module(module)
-    return module
+    """tests/tools/<name>'s module (testbed_support.<name with underscores>)."""
+    return importlib.import_module("testbed_support." + name.replace("-", "_"))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +96,7 @@ class Measured:
             missing(f"{release}'s maturin: {e}")
         version = release_facts(release)["maturin"]
         if exe is None:
-            missing(f"{release}'s maturin {version} is not in the cache (get it: scripts/release-maturin {release})")
+            missing(f"{release}'s maturin {version} is not in the cache (get it: tests/tools/release-maturin {release})")
         self.release = release
         self.version = mg.release_python(release)
         self.harness = mg.Harness(str(exe))
@@ -149,7 +140,7 @@ def drift(doc: list[str], now: list[str]) -> str:
 
 
 def hint(m: Measured, tunes: bool) -> str:
-    cmd = f"scripts/maturin-guess --release {m.release} --oe-triple --markdown" + (" --tunes --not-ok" if tunes else "")
+    cmd = f"tests/tools/maturin-guess --release {m.release} --oe-triple --markdown" + (" --tunes --not-ok" if tunes else "")
     return (f"{m.release}'s maturin ({m.harness.versions()['maturin']}) names modules differently from {DOC.name}, "
             f"or the library changed its answer: check, re-run `{cmd}` and update the document\n")
 

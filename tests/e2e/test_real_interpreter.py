@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from pyrust.machines import machine_vars
-from pyrust.provision import DEBIAN_ARCHES, TARGET_ARCHES
 from pyrust.qemurun import ExecFormatError, LoaderNotFoundError, QemuNotFoundError, TargetRunError, run_target_python
 from testbed import require_tool
+from testbed_support.provision import DEBIAN_ARCHES, TARGET_ARCHES
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ with ``RustExtension("pyrust_example.pyrust_example", binding=Binding.PyO3)``, t
 into a wheel with ``pip wheel --no-build-isolation`` (PEP 517, setuptools.build_meta:
 the backend oe-core's python_setuptools3_rust runs through pyproject-build) for armv7
 (qemuarm, Debian's python3.11) and the big-endian powerpc (qemuppc, a CPython cross-built
-by scripts/build-target-cpython), in three environments:
+by tests/tools/build-target-cpython), in three environments:
 
 ``class``
     what ``pyrust build-env`` prints (pyrust.bbclass's exports plus oe-core's python_pyo3

@@ -1,4 +1,4 @@
-"""scripts/build-target-cpython without building: arguments, names, the configure line.
+"""tests/tools/build-target-cpython (testbed_support.build_target_cpython) without building: arguments, names, the configure line.
 
 The builds themselves run in the e2e tier's set-up (tests/e2e/test_built_interpreter.py,
 tests/e2e/test_free_threaded.py check what they produce).
@@ -6,8 +6,8 @@ tests/e2e/test_free_threaded.py check what they produce).
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
+import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,17 +18,13 @@ from testbed import REPO
 
 pytestmark = pytest.mark.unit
 
-SCRIPT = REPO / "scripts" / "build-target-cpython"
+SCRIPT = REPO / "tests" / "tools" / "build-target-cpython"
+SHIM_ENV = dict(os.environ, PYTHON=sys.executable)  # the shim runs this interpreter
 
 
 @pytest.fixture(scope="module")
 def btc():
-    loader = importlib.machinery.SourceFileLoader("build_target_cpython", str(SCRIPT))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return importlib.import_module("testbed_support.build_target_cpython")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -39,15 +35,15 @@ def btc():
     (["--jobs", "0", "powerpc-linux-gnu"], "--jobs 0: expected a positive number"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path):
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--cache", str(tmp_path), *args], capture_output=True, text=True)
+    proc = subprocess.run([str(SCRIPT), "--cache", str(tmp_path), *args], capture_output=True, text=True, env=SHIM_ENV)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
 
 
 def test_find_of_a_missing_sysroot_says_how_to_build_it(tmp_path):
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--cache", str(tmp_path), "--find", "--python", "3.13",
-                           "--disable-gil", "arm-linux-gnueabihf"], capture_output=True, text=True)
+    proc = subprocess.run([str(SCRIPT), "--cache", str(tmp_path), "--find", "--python", "3.13",
+                           "--disable-gil", "arm-linux-gnueabihf"], capture_output=True, text=True, env=SHIM_ENV)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "build-target-cpython --python 3.13 --disable-gil arm-linux-gnueabihf" in proc.stderr
 

@@ -38,7 +38,7 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
                     anchor = package_of.split(".")
                     anchor = anchor[:len(anchor) - (node.level - 1)]
                     base = ".".join([*anchor, base] if base else anchor)
-                # "from pyrust import provision" imports the submodule pyrust.provision
+                # "from pyrust import cache" imports the submodule pyrust.cache
                 targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base for alias in node.names]
             for imported in targets:
                 # "import pyrust.a.b" imports the longest known prefix

@@ -1,4 +1,4 @@
-"""pyrust.provision's version table and the private apt configurations (pyrust.private_apt), without apt or network."""
+"""testbed_support.provision's version table and the private apt configurations (testbed_support.private_apt), without apt or network."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pyrust import private_apt, provision
 from pyrust.errors import InputError
+from testbed_support import private_apt, provision
 
 pytestmark = pytest.mark.unit
 

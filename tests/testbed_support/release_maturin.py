@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Get the maturin an openembedded-core release ships, built the way it builds it, cached.
 
-scripts/maturin-guess --release R measures what *that release's* maturin guesses, so it
+tests/tools/maturin-guess --release R measures what *that release's* maturin guesses, so it
 needs that maturin, not the newest one from PyPI:
 
   release    maturin  how                                                    source of truth
@@ -41,9 +41,9 @@ cargo versions, build seconds, date) and for a build ``build.log``. The director
 staged as ``.tmp-<pid>`` and appears by one rename once ``maturin --version`` answered.
 
 Usage:
-  scripts/release-maturin scarthgap wrynose master  # get (download/build) if needed; one path per line
-  scripts/release-maturin --find scarthgap          # look up only: path, or exit 1 if not cached
-  scripts/release-maturin --info scarthgap          # the build record (JSON) of the cached one
+  tests/tools/release-maturin scarthgap wrynose master  # get (download/build) if needed; one path per line
+  tests/tools/release-maturin --find scarthgap          # look up only: path, or exit 1 if not cached
+  tests/tools/release-maturin --info scarthgap          # the build record (JSON) of the cached one
   options: --cache DIR  --upstream DIR  --jobs N (cargo -j, default: cargo's)  --force  --no-lock-fix
 
 Progress, with seconds, goes to stderr; stdout gets only the executables' paths (or the
@@ -74,15 +74,12 @@ import time
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-try:
-    import pyrust  # noqa: F401
-except ImportError:  # not pip-installed: use the clone's lib/
-    sys.path.insert(0, str(REPO / "lib"))
+from pyrust.cache import cache_dir as default_cache_dir
+from pyrust.debianpython import file_sha256
+from pyrust.errors import InputError
+from pyrust.machines import RELEASES, check_release, release_facts
 
-from pyrust.errors import InputError  # noqa: E402
-from pyrust.machines import RELEASES, check_release, release_facts  # noqa: E402
-from pyrust.provision import default_cache_dir, file_sha256  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 # The openembedded-core archive of each release (../shared/README.md).
 OE_ARCHIVES = {
@@ -186,7 +183,7 @@ def read_recipe(release: str, upstream: Path) -> Recipe:
     table = str(release_facts(release)["maturin"])
     if version != table:
         raise Failed(f"{archive.name} has python3-maturin {version}, the library's {release} table says {table}: "
-                     f"regenerate the table (scripts/gen-oe-facts --release {release})")
+                     f"regenerate the table (tests/tools/gen-oe-facts --release {release})")
     text = files[recipes[0]].decode()
     m = re.search(r'^SRC_URI\[sha256sum\]\s*=\s*"([0-9a-f]{64})"', text, re.M)
     if not m:
@@ -397,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.find or args.info:
                 exe = find(release, cache, upstream, args.lock_fix)
                 if exe is None:
-                    note(f"{release}: not cached (get it: scripts/release-maturin {release})")
+                    note(f"{release}: not cached (get it: tests/tools/release-maturin {release})")
                     status = 1
                 elif args.info:
                     print((exe.parent.parent / "build.json").read_text(), end="")

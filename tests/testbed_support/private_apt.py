@@ -2,9 +2,9 @@
 """A private apt configuration: one Debian suite, read and fetched without the host's apt.
 
 The test beds take Debian packages from suites the host's apt does not list: sid's
-binary packages (:mod:`pyrust.provision`: target interpreters, qemu-user) and the CPython
-source packages of bookworm and trixie (:func:`pyrust.provision.provision_debian_source`,
-used by scripts/build-target-cpython and scripts/fetch-cpython-probe). Each suite gets a
+binary packages (:mod:`testbed_support.provision`: target interpreters, qemu-user) and the CPython
+source packages of bookworm and trixie (:func:`testbed_support.provision.provision_debian_source`,
+used by build_target_cpython and the CPython probe fetch). Each suite gets a
 directory of its own under ``<cache>/apt/``: a one-line sources list, package lists, an
 archive cache and an empty dpkg status, passed to apt-get/apt-cache as ``-o`` options
 (apt.conf(5) ``Dir::*``), so the host's sources, lists and installed packages are neither

@@ -21,7 +21,7 @@ in the cgroup. CPU time varies far less than wall time when other jobs share the
 cores, so its ratio is the steadier figure on a busy machine.
 
 Usage:
-  scripts/bench-parse [--runs N (default 4)] [--release master|wrynose|scarthgap] [--prefix NAME]
+  tests/tools/bench-parse [--runs N (default 4)] [--release master|wrynose|scarthgap] [--prefix NAME]
 """
 
 import argparse
@@ -34,8 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTBED = os.path.join(HERE, "oe-testbed")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTBED = os.path.join(REPO, "scripts", "oe-testbed")
 
 
 def testbed(release, *args, input=None):

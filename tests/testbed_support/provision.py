@@ -1,4 +1,4 @@
-"""Provision a Debian target Python (a sysroot to run under qemu-user) into a cache.
+"""The test bed's Debian target Pythons (sysroots to run under qemu-user), tools and sources, in the cache.
 
 Nothing is installed: the packages of one Debian architecture are fetched with
 ``apt-get download`` (versions pinned from ``apt-cache policy``), unpacked with
@@ -16,18 +16,19 @@ sources list, package lists and an empty dpkg status), so the host's apt never s
 
 ``$PYRUST_CACHE`` defaults to ``~/.cache/meta-pyrust``. Running it again finds the
 sysroot and returns at once; an interrupted run leaves nothing that a later run would
-mistake for a sysroot. Standard library only (used by scripts/setup-testbed and the
-end-to-end tests before anything else is installed).
+mistake for a sysroot. Not part of the shipped library (tests/testbed_support); standard library and pyrust only
+(used by the set-up tools and the end-to-end tests before anything else is installed; run
+with tests/ and lib/ on PYTHONPATH).
 
 Command line (progress goes to stderr, one sysroot path per architecture to stdout)::
 
-    python3 -m pyrust.provision armhf arm64 s390x
-    python3 -m pyrust.provision --python 3.14 armhf            # Debian sid's python3.14
-    python3 -m pyrust.provision --python 3.14 --abiflags d armhf   # its debug build (python3.14d)
-    python3 -m pyrust.provision --cache /tmp/c --find armhf    # look up only, no apt
-    python3 -m pyrust.provision --arch-of qemu-ppc64le         # -> ppc64el
+    python3 -m testbed_support.provision armhf arm64 s390x
+    python3 -m testbed_support.provision --python 3.14 armhf            # Debian sid's python3.14
+    python3 -m testbed_support.provision --python 3.14 --abiflags d armhf   # its debug build (python3.14d)
+    python3 -m testbed_support.provision --cache /tmp/c --find armhf    # look up only, no apt
+    python3 -m testbed_support.provision --arch-of qemu-ppc64le         # -> ppc64el
 
-Facts this relies on (measured, docs in /work/shared/TESTBED.md): Debian bookworm's
+Facts this relies on (measured on the test bed's Debian 12 host): Debian bookworm's
 ``python3.11`` 3.11.2 exists for armhf, armel, arm64, i386, mips64el, mipsel, ppc64el,
 s390x; ``libc6`` of mips64el and ppc64el ships ``/lib64/ld*.so*`` as absolute symlinks,
 which qemu's ``-L`` prefix cannot follow, so they are rewritten as relative links.
@@ -38,8 +39,6 @@ the loader path in the ELF header (``/lib/ld-linux-armhf.so.3``) resolves.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -47,265 +46,55 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
-from pyrust import tables
+from pyrust.cache import cache_dir as default_cache_dir
+from pyrust.debianpython import (  # the tables, names and fix-ups the product's --fetch-python uses too
+    DEBIAN_ARCHES,
+    DEBIAN_PYTHONS,
+    MANIFEST,
+    PYTHON_VERSION,
+    Progress,
+    _candidates,
+    _check_arch,
+    _check_sysroot,
+    _download,
+    _is_root,
+    _merged_usr_links,
+    _publish,
+    _python3_link,
+    _run,
+    _safe,
+    clean_stale,
+    debian_arch,
+    debian_python,
+    find_sysroot,
+    interpreter_name,
+    relativize_symlinks,
+    sysroot_name,
+)
+from pyrust.debianpython import FetchError as ProvisionError
 from pyrust.errors import InputError
-from pyrust.private_apt import ARCHIVE_KEYRING, pkgcache_options, private_apt_dir, private_apt_options  # noqa: F401 (ARCHIVE_KEYRING: re-exported)
-
-PYTHON_VERSION = "3.11"  # the default: Debian bookworm's python3
-
-
-class DebianPython(NamedTuple):
-    """One row of :data:`DEBIAN_PYTHONS`: where Debian ships a CPython version and what to unpack."""
-
-    suite: str  # "bookworm": the host's own apt sources; anything else: a private apt configuration
-    packages: tuple[str, ...]  # the release build's sysroot
-    debug_packages: tuple[str, ...]  # the --with-pydebug build's (ABI flags "d": usr/bin/python<X.Y>d)
-    source: str  # where the facts come from
-
-
-_RUNTIME = ("libc6", "zlib1g", "libexpat1", "libgcc-s1")
-
-#: CPython version -> Debian's packages of it, one row per version. Enough to start the
-#: interpreter, read sysconfig and import a C extension: ``python3.X-minimal`` (the
-#: interpreter), ``libpython3.X-minimal`` (sysconfigdata, core stdlib),
-#: ``libpython3.X-stdlib`` (the rest of the pure-Python stdlib and its C modules; their
-#: further libraries such as libffi8 or libssl3 are left out) and the C runtime. The debug
-#: build replaces the interpreter by ``python3.X-dbg`` (``/usr/bin/python3.Xd``) and
-#: ``libpython3.X-dbg`` (libpython3.Xd.so, the ``d`` sysconfigdata and lib-dynload modules).
-#: 3.14 and 3.15's interpreters link libzstd (compression.zstd). Sources: ``apt-cache show``
-#: Depends of each package in bookworm (3.11.2) and sid (3.13.18, 3.14.10, 3.15.2, Dec 2026).
-DEBIAN_PYTHONS: dict[str, DebianPython] = {
-    "3.11": DebianPython(
-        "bookworm",
-        ("python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib", *_RUNTIME),
-        ("python3.11-dbg", "libpython3.11-dbg", "libpython3.11-minimal", "libpython3.11-stdlib", *_RUNTIME),
-        "Debian 12 bookworm, python3.11 3.11.2",
-    ),
-    "3.13": DebianPython(
-        "sid",
-        ("python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib", *_RUNTIME),
-        ("python3.13-dbg", "libpython3.13-dbg", "libpython3.13-minimal", "libpython3.13-stdlib", *_RUNTIME),
-        "Debian sid, python3.13",
-    ),
-    "3.14": DebianPython(
-        "sid",
-        ("python3.14-minimal", "libpython3.14-minimal", "libpython3.14-stdlib", "libzstd1", *_RUNTIME),
-        ("python3.14-dbg", "libpython3.14-dbg", "libpython3.14-minimal", "libpython3.14-stdlib", "libzstd1", *_RUNTIME),
-        "Debian sid, python3.14",
-    ),
-    "3.15": DebianPython(
-        "sid",
-        ("python3.15-minimal", "libpython3.15-minimal", "libpython3.15-stdlib", "libzstd1", *_RUNTIME),
-        ("python3.15-dbg", "libpython3.15-dbg", "libpython3.15-minimal", "libpython3.15-stdlib", "libzstd1", *_RUNTIME),
-        "Debian sid, python3.15",
-    ),
-}
+from testbed_support.private_apt import ARCHIVE_KEYRING, pkgcache_options, private_apt_dir, private_apt_options  # noqa: F401 (ARCHIVE_KEYRING: re-exported)
 
 #: Debian suites whose binary packages are reached through a private apt configuration
-#: (:mod:`pyrust.private_apt`); the others (bookworm) through the host's own apt.
+#: (:mod:`testbed_support.private_apt`); the others (bookworm) through the host's own apt.
 PRIVATE_SUITES: tuple[str, ...] = ("sid",)
-
-MANIFEST = ".pyrust-sysroot.json"
-
-
-class DebianArch(NamedTuple):
-    """One Debian architecture as qemu-user and CPython see it."""
-
-    multiarch: str  # Debian multiarch tuple == CPython's MULTIARCH / PLATFORM_TRIPLET
-    qemu_binary: str  # qemu-user binary that runs it
-    gnu_triplets: tuple[str, ...]  # further names for it (GCC cross-compiler triplets)
-    cpu_family: str  # key of pyrust.tables.ELF_MACHINES (its e_machine comes from there)
-    elfclass: int  # 32 or 64
-    endian: str  # "little" or "big"
-
-    @property
-    def elf_machine(self) -> int:
-        """e_machine of the port's binaries, from the one table of them (tables.ELF_MACHINES)."""
-        return tables.ELF_MACHINES[self.cpu_family]
-
-
-#: Debian architecture -> facts. Sources: Debian's dpkg ``ostable``/``cputable`` (multiarch
-#: tuples), CPython's ``configure.ac`` PLATFORM_TRIPLET (same strings; i386 is
-#: "i386-linux-gnu" although GCC says i686-linux-gnu), qemu's ``linux-user`` targets.
-DEBIAN_ARCHES: dict[str, DebianArch] = {
-    "amd64": DebianArch("x86_64-linux-gnu", "qemu-x86_64", (), "x86_64", 64, "little"),
-    "arm64": DebianArch("aarch64-linux-gnu", "qemu-aarch64", (), "aarch64", 64, "little"),
-    "armel": DebianArch("arm-linux-gnueabi", "qemu-arm", (), "arm", 32, "little"),
-    "armhf": DebianArch("arm-linux-gnueabihf", "qemu-arm", (), "arm", 32, "little"),
-    "i386": DebianArch("i386-linux-gnu", "qemu-i386", ("i686-linux-gnu", "i586-linux-gnu"), "x86", 32, "little"),
-    "mips64el": DebianArch("mips64el-linux-gnuabi64", "qemu-mips64el", (), "mips64", 64, "little"),
-    "mipsel": DebianArch("mipsel-linux-gnu", "qemu-mipsel", (), "mips", 32, "little"),
-    "ppc64el": DebianArch("powerpc64le-linux-gnu", "qemu-ppc64le", (), "powerpc64", 64, "little"),
-    "s390x": DebianArch("s390x-linux-gnu", "qemu-s390x", (), "s390x", 64, "big"),
-    # Release architectures of trixie/sid only (no bookworm python3.11 for them).
-    "riscv64": DebianArch("riscv64-linux-gnu", "qemu-riscv64", (), "riscv64", 64, "little"),
-    "loong64": DebianArch("loongarch64-linux-gnu", "qemu-loongarch64", (), "loongarch64", 64, "little"),
-}
-
-#: The architectures the test bed provisions (amd64 is the host: no qemu needed).
-TARGET_ARCHES: tuple[str, ...] = ("armhf", "armel", "arm64", "i386", "mips64el", "mipsel", "ppc64el", "s390x")
 
 #: The architectures sid builds python3.13 to 3.15 for (its InRelease ``Architectures``, Dec 2026).
 SID_ARCHES: tuple[str, ...] = ("armhf", "arm64", "i386", "ppc64el", "s390x", "riscv64", "loong64")
 
-_ARM_FLOAT = {"hard": "armhf", "soft": "armel", "softfp": "armel"}
+#: The architectures the test bed provisions (amd64 is the host: no qemu needed).
+TARGET_ARCHES: tuple[str, ...] = ("armhf", "armel", "arm64", "i386", "mips64el", "mipsel", "ppc64el", "s390x")
 
 
-class ProvisionError(RuntimeError):
-    """An expected failure while provisioning (apt, dpkg, permissions, disk).
-
-    ``str()`` is one line naming the architecture, what failed and what to do.
-    """
-
-
-Progress = Callable[[str], object]
-
-
-def default_cache_dir() -> Path:
-    """The cache root: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``."""
-    env = os.environ.get("PYRUST_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
-
-
-def debian_arch(name: str, float_abi: str = "") -> str:
-    """Map a qemu-user binary, a CPython/multiarch triplet or a Debian arch to the Debian arch.
-
-    Args:
-        name: ``"qemu-aarch64"``, ``"/usr/bin/qemu-ppc64le-static"``, ``"arm-linux-gnueabihf"``,
-            ``"i686-linux-gnu"`` or already ``"armhf"``.
-        float_abi: only for ``qemu-arm``, which runs both ARM ports: ``"hard"`` -> armhf,
-            ``"soft"``/``"softfp"`` -> armel (``pyrust.target.Target.float_abi`` spelling).
-
-    Returns:
-        One key of :data:`DEBIAN_ARCHES`, e.g. ``"arm64"``.
-
-    Raises:
-        InputError: unknown name, or ``qemu-arm`` without a usable ``float_abi``.
-
-    Examples:
-        >>> debian_arch("qemu-mips64el"), debian_arch("powerpc64le-linux-gnu")
-        ('mips64el', 'ppc64el')
-        >>> debian_arch("qemu-arm", float_abi="soft")
-        'armel'
-    """
-    base = os.path.basename(name.strip())
-    if base.endswith("-static"):
-        base = base[: -len("-static")]
-    if base in DEBIAN_ARCHES:
-        return base
-    for arch, facts in DEBIAN_ARCHES.items():
-        if base == facts.multiarch or base in facts.gnu_triplets:
-            return arch
-    candidates = [arch for arch, facts in DEBIAN_ARCHES.items() if facts.qemu_binary == base]
-    if len(candidates) == 1:
-        return candidates[0]
-    if candidates:
-        if float_abi in _ARM_FLOAT:
-            return _ARM_FLOAT[float_abi]
-        raise InputError(
-            "float_abi", float_abi or None, f"'hard' (armhf) or 'soft'/'softfp' (armel) to choose the Debian port {base} runs"
-        )
-    qemus = sorted({f.qemu_binary for f in DEBIAN_ARCHES.values()})
-    triplets = sorted(f.multiarch for f in DEBIAN_ARCHES.values())
-    raise InputError(
-        "qemu binary or triplet", name, f"one of {', '.join(qemus + triplets + sorted(DEBIAN_ARCHES))}"
-    )
-
-
-def _check_arch(arch: str) -> DebianArch:
-    if arch not in DEBIAN_ARCHES:
-        raise InputError("debian_arch", arch, f"one of {', '.join(sorted(DEBIAN_ARCHES))}")
-    return DEBIAN_ARCHES[arch]
-
-
-def _safe(version: str) -> str:
-    """A Debian version as it appears in file names (the epoch colon escaped like apt does)."""
-    return version.replace(":", "%3a")
-
-
-def debian_python(python: str = PYTHON_VERSION, abiflags: str = "") -> DebianPython:
-    """The :data:`DEBIAN_PYTHONS` row of ``python`` ("3.14"), checking ``abiflags`` ("" or "d").
-
-    Raises:
-        InputError: a version Debian's archive (as reached here) has no row for, or ABI
-            flags other than "" and "d" (Debian builds no free-threaded python3.X).
-    """
-    if python not in DEBIAN_PYTHONS:
-        raise InputError("--python", python, f"one of {', '.join(DEBIAN_PYTHONS)} (the CPython versions Debian ships)")
-    if abiflags not in ("", "d"):
-        raise InputError("--abiflags", abiflags, "'' or 'd' (Debian's python3.X-dbg); Debian ships no free-threaded build")
-    return DEBIAN_PYTHONS[python]
-
-
-def interpreter_name(python: str = PYTHON_VERSION, abiflags: str = "") -> str:
-    """``python3.14`` or ``python3.14d``: the interpreter's file name in ``usr/bin``."""
-    return f"python{python}{abiflags}"
-
-
-def sysroot_name(arch: str, python_version: str, python: str = PYTHON_VERSION, abiflags: str = "") -> str:
-    """``debian-<arch>-python<X.Y><flags>-<Debian version of the interpreter package>``."""
-    return f"debian-{arch}-{interpreter_name(python, abiflags)}-{_safe(python_version)}"
-
-
-def find_sysroot(arch: str, cache_dir: Path | None = None, python: str = PYTHON_VERSION, abiflags: str = "") -> Path | None:
-    """The newest complete cached sysroot of ``arch`` and ``python``, without asking apt; None if there is none.
-
-    Args:
-        arch: a Debian architecture ("armhf").
-        cache_dir: cache root (None: :func:`default_cache_dir`).
-        python: "3.11" (bookworm) or "3.13", "3.14", "3.15" (sid).
-        abiflags: "" or "d" (the debug build).
-
-    Example:
-        >>> find_sysroot("armhf", python="3.14")   # doctest: +SKIP
-        PosixPath('/root/.cache/meta-pyrust/sysroots/debian-armhf-python3.14-3.14.10-1')
-    """
-    _check_arch(arch)
-    debian_python(python, abiflags)
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    pattern = f"debian-{arch}-{interpreter_name(python, abiflags)}-*"
-    found = [p for p in (root / "sysroots").glob(pattern) if (p / MANIFEST).is_file()]
-    if not found:
-        return None
-    return max(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
 
 
 # --------------------------------------------------------------------------------------
 # running tools
-
-
-def _run(cmd: Sequence[str], arch: str, what: str, *, cwd: Path | None = None, lock_retries: int = 0) -> str:
-    """Run a tool, return stdout; raise ProvisionError with its first and last error lines on failure.
-
-    ``arch`` names what is provisioned in the message ("armhf", "source python3.13/trixie").
-
-    ``lock_retries``: apt-get update / dpkg --add-architecture fail at once when another
-    apt or dpkg holds the lock (apt only waits for the dpkg frontend lock); retry then.
-    """
-    env = dict(os.environ, LC_ALL="C.UTF-8", DEBIAN_FRONTEND="noninteractive")
-    for attempt in range(lock_retries + 1):
-        try:
-            proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, errors="replace")
-        except FileNotFoundError:
-            raise ProvisionError(
-                f"provision {arch}: {cmd[0]} not found; provisioning needs a Debian/Ubuntu host with apt and dpkg"
-            ) from None
-        if proc.returncode == 0:
-            return proc.stdout
-        lines = [ln.strip() for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        errors = [ln for ln in lines if ln.startswith(("E:", "dpkg: error", "dpkg-deb: error", "dpkg-source: error"))] or lines
-        # the first error names the cause (apt: "Failed to fetch <url> 404"), the last sums up
-        detail = (errors[0] if len(errors) == 1 else f"{errors[0]} ... {errors[-1]}") if errors else f"exit status {proc.returncode}"
-        if attempt < lock_retries and ("lock" in detail.lower()):
-            time.sleep(5)
-            continue
-        raise ProvisionError(f"provision {arch}: {what} failed ({' '.join(cmd[:3])} ...): {detail}")
-    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -322,10 +111,6 @@ def file_lock(lock: Path, waiting: str, progress: Progress = print) -> Iterator[
             progress(waiting)
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _known_arches() -> set[str]:
@@ -370,188 +155,8 @@ def _private_update(suite: str, arch: str, opts: list[str], progress: Progress) 
     progress(f"provision {arch}: apt-get update ({suite}) done in {time.monotonic() - t0:.1f} s")
 
 
-def _candidates(arch: str, packages: Iterable[str], opts: list[str]) -> dict[str, str]:
-    """``apt-cache policy`` candidate version of each ``PKG:ARCH`` (missing ones left out)."""
-    out = subprocess.run(
-        ["apt-cache", *opts, "policy", *(f"{p}:{arch}" for p in packages)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, LC_ALL="C.UTF-8"),
-    ).stdout
-    found: dict[str, str] = {}
-    current = None
-    for line in out.splitlines():
-        if line and not line[0].isspace() and line.endswith(":"):
-            current = line[:-1].split(":")[0]
-        elif current and line.strip().startswith("Candidate:"):
-            version = line.split(":", 1)[1].strip()
-            if version and version != "(none)":
-                found[current] = version
-    return found
-
-
-def _sha256s(arch: str, versions: dict[str, str], opts: list[str]) -> dict[str, str]:
-    """SHA256 of each ``PKG:ARCH=VERSION`` from apt's index (one ``apt-cache show`` call)."""
-    out = subprocess.run(
-        ["apt-cache", *opts, "show", *(f"{p}:{arch}={v}" for p, v in versions.items())],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, LC_ALL="C.UTF-8"),
-    ).stdout
-    found: dict[str, str] = {}
-    for stanza in out.split("\n\n"):
-        pkg = re.search(r"^Package: *(\S+)$", stanza, re.M)
-        ver = re.search(r"^Version: *(\S+)$", stanza, re.M)
-        sha = re.search(r"^SHA256: *([0-9a-f]{64})$", stanza, re.M)
-        if pkg and ver and sha and versions.get(pkg.group(1)) == ver.group(1):
-            found.setdefault(pkg.group(1), sha.group(1))
-    return found
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, hex (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _deb_path(debs: Path, arch: str, pkg: str, version: str) -> Path:
-    return debs / f"{pkg}_{_safe(version)}_{arch}.deb"
-
-
-def _download(arch: str, versions: dict[str, str], root: Path, progress: Progress, opts: list[str]) -> list[Path]:
-    """The ``.deb`` of each package in the cache; missing ones fetched by one ``apt-get download``.
-
-    A cached file counts only if its SHA256 matches apt's index (a half-written or stale
-    file is fetched again). One apt call for all packages: each apt start re-reads every
-    package list (seconds each with several architectures enabled).
-    """
-    debs = root / "debs"
-    want = _sha256s(arch, versions, opts)
-    todo = {}
-    for pkg, version in versions.items():
-        dest = _deb_path(debs, arch, pkg, version)
-        if dest.is_file() and (pkg not in want or file_sha256(dest) == want[pkg]):
-            continue
-        todo[pkg] = version
-    if len(todo) < len(versions):
-        progress(f"provision {arch}: {len(versions) - len(todo)} of {len(versions)} packages already in {debs}")
-    if todo:
-        t0 = time.monotonic()
-        progress(f"provision {arch}: apt-get download {' '.join(todo)} ...")
-        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=debs))
-        try:
-            cmd = ["apt-get", *opts, "download", "-q"]
-            if _is_root():
-                # apt drops to user _apt for downloads, which cannot write a root-owned directory.
-                cmd += ["-o", "APT::Sandbox::User=root"]
-            _run([*cmd, *(f"{p}:{arch}={v}" for p, v in todo.items())], arch, "apt-get download", cwd=tmp)
-            size = 0
-            for pkg, version in todo.items():
-                got = sorted(tmp.glob(f"{pkg}_*.deb"))
-                if len(got) != 1:
-                    raise ProvisionError(f"provision {arch}: apt-get download gave no single file for {pkg}:{arch}={version}")
-                if pkg in want and file_sha256(got[0]) != want[pkg]:
-                    raise ProvisionError(f"provision {arch}: {got[0].name} does not match the SHA256 in apt's index; retry")
-                size += got[0].stat().st_size
-                os.replace(got[0], _deb_path(debs, arch, pkg, version))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        progress(f"provision {arch}: downloaded {len(todo)} packages ({size // 1024} KiB) in {time.monotonic() - t0:.1f} s")
-    return [_deb_path(debs, arch, p, v) for p, v in versions.items()]
-
-
 # --------------------------------------------------------------------------------------
 # sysroot fix-ups
-
-
-def relativize_symlinks(sysroot: Path) -> list[Path]:
-    """Rewrite every absolute symlink inside ``sysroot`` as a relative one, in place.
-
-    ``lib64/ld64.so.1 -> /lib/powerpc64le-linux-gnu/ld64.so.2`` becomes
-    ``lib64/ld64.so.1 -> ../lib/powerpc64le-linux-gnu/ld64.so.2``, so the link resolves
-    inside the sysroot (for qemu's ``-L``, a chroot, or plain ``open``). Returns the links changed.
-    """
-    changed = []
-    for dirpath, dirnames, filenames in os.walk(sysroot):
-        for name in dirnames + filenames:
-            link = Path(dirpath) / name
-            if not link.is_symlink():
-                continue
-            target = os.readlink(link)
-            if not target.startswith("/"):
-                continue
-            inside = sysroot / target.lstrip("/")
-            rel = os.path.relpath(inside, link.parent)
-            link.unlink()
-            link.symlink_to(rel)
-            changed.append(link)
-    return changed
-
-
-def _merged_usr_links(sysroot: Path) -> list[str]:
-    """For merged-/usr packages (files only under usr/): add ``lib -> usr/lib`` etc."""
-    made = []
-    for d in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        top, usr = sysroot / d, sysroot / "usr" / d
-        if not top.exists() and not top.is_symlink() and usr.is_dir():
-            top.symlink_to(f"usr/{d}")
-            made.append(d)
-    return made
-
-
-def _python3_link(sysroot: Path, name: str) -> bool:
-    """Add ``usr/bin/python3 -> <name>`` when absent (what python3-minimal would ship), so a
-    check that runs the target's ``/usr/bin/python3`` runs this sysroot's one interpreter
-    (in a debug sysroot: ``python3.Xd``)."""
-    link = sysroot / "usr" / "bin" / "python3"
-    if link.exists() or link.is_symlink():
-        return False
-    link.symlink_to(name)
-    return True
-
-
-def _check_sysroot(arch: str, sysroot: Path, name: str = f"python{PYTHON_VERSION}") -> None:
-    """The interpreter exists, is an ELF of ``arch`` and its loader resolves inside the sysroot."""
-    from pyrust.qemurun import read_elf
-
-    facts = DEBIAN_ARCHES[arch]
-    python = sysroot / "usr" / "bin" / name
-    if not python.is_file():
-        raise ProvisionError(f"provision {arch}: the unpacked packages have no usr/bin/{name}")
-    elf = read_elf(python)
-    if elf is None or (elf.machine, elf.elfclass, elf.endian) != (facts.elf_machine, facts.elfclass, facts.endian):
-        raise ProvisionError(f"provision {arch}: usr/bin/{name} is not an {arch} ELF executable ({elf})")
-    if elf.interpreter and not (sysroot / elf.interpreter.lstrip("/")).exists():
-        raise ProvisionError(f"provision {arch}: the dynamic loader {elf.interpreter} does not resolve inside the sysroot")
-
-
-def _publish(tmp: Path, final: Path, manifest: dict, arch: str) -> None:
-    """Write the manifest (last: it marks the tree complete) and rename ``tmp`` to ``final``
-    in one step; when another run got there first, keep its copy."""
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not (final / MANIFEST).is_file():
-            raise ProvisionError(f"provision {arch}: cannot create {final}; remove it and retry") from None
-
-
-def clean_stale(sysroots: Path) -> None:
-    """Remove ``.tmp-*`` directories left by runs that died (their pid is gone)."""
-    for tmp in sysroots.glob(".tmp-*"):
-        m = re.match(r"\.tmp-(\d+)-", tmp.name)
-        if not m:
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:
-            pass
 
 
 # --------------------------------------------------------------------------------------
@@ -586,7 +191,7 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
     once; if dpkg does not know it and a sysroot is cached, the newest cached one is returned
     without touching apt; otherwise (as root) ``dpkg --add-architecture`` and ``apt-get
     update`` run first. sid: a private apt configuration under ``<cache>/apt/sid-<arch>``
-    (:func:`pyrust.private_apt.private_apt_options`; any user, nothing of the host's apt changes), updated only when
+    (:func:`testbed_support.private_apt.private_apt_options`; any user, nothing of the host's apt changes), updated only when
     it has no lists yet, lacks a package, or a download fails (sid moves on). Downloads
     are kept in ``<cache>/debs`` and checked against apt's SHA256. Concurrent runs are
     safe: the sysroot appears by one atomic rename. Seconds: about 10 to 20 for a new
@@ -779,7 +384,7 @@ def provision_debian_tool(package: str, suite: str = "sid", arch: str = "amd64",
 def provision_debian_source(package: str, suite: str, cache_dir: Path | None = None, progress: Progress = print) -> Path:
     """The upstream tree of Debian source package ``package`` from ``suite``, unpacked once into the cache.
 
-    For the test beds' CPython sources (scripts/build-target-cpython builds them,
+    For the test beds' CPython sources (tests/tools/build-target-cpython builds them,
     scripts/fetch-cpython-probe reads configure's triplet probe from them): upstream as
     Debian ships it (``*.orig.tar.*``), Debian's patches not applied, because oe-core
     builds upstream CPython.
@@ -796,7 +401,7 @@ def provision_debian_source(package: str, suite: str, cache_dir: Path | None = N
 
     Behaviour: a tree already unpacked from ``suite`` is returned at once (no network).
     Otherwise ``apt-get source --download-only`` through a private deb-src configuration
-    of ``suite`` (:func:`pyrust.private_apt.private_apt_options`; the host's apt is neither
+    of ``suite`` (:func:`testbed_support.private_apt.private_apt_options`; the host's apt is neither
     read nor changed; apt checks every file against the signed Sources index) into
     ``<cache>/debian-src/downloads``, then ``dpkg-source --skip-patches -x`` into a
     staging directory renamed into place, so an interrupted run leaves no tree.
@@ -929,10 +534,10 @@ def debian_python_uris(debian_arch: str, python: str = PYTHON_VERSION, abiflags:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python3 -m pyrust.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``
-    or ``python3 -m pyrust.provision --source PACKAGE/SUITE`` (prints the tree's path); exit 0/1/2."""
+    """Command line: ``python3 -m testbed_support.provision [--python X.Y] [--abiflags d] [--cache DIR] [--find] ARCH...``
+    or ``python3 -m testbed_support.provision --source PACKAGE/SUITE`` (prints the tree's path); exit 0/1/2."""
     ap = argparse.ArgumentParser(
-        prog="python3 -m pyrust.provision",
+        prog="python3 -m testbed_support.provision",
         description="Unpack Debian's python3.X for Debian architectures into a cache (for qemu-user).",
     )
     ap.add_argument("arches", nargs="*", metavar="ARCH",

@@ -28,7 +28,7 @@ before 1.5 has no ``--auditwheel``: ``--skip-auditwheel`` there, chosen from ``m
 build --help``).
 
 With ``--release R`` (scarthgap, wrynose, master) everything is that openembedded-core
-release's: its maturin (scripts/release-maturin: scarthgap's 1.4.0 built from the sdist
+release's: its maturin (tests/tools/release-maturin: scarthgap's 1.4.0 built from the sdist
 with the recipe's patches, wrynose's 1.12.4 and master's 1.14.1 from PyPI; downloaded or
 built into the cache on first use), its python3's version, its machine table
 (pyrust.machines, release=R) and tune list (tests/data/oe_tunes-R.json; master:
@@ -61,8 +61,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re
@@ -75,18 +73,14 @@ import time
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-try:
-    import pyrust  # noqa: F401
-except ImportError:  # not pip-installed: use the clone's lib/
-    sys.path.insert(0, str(REPO / "lib"))
+from pyrust.errors import InputError
+from pyrust.machines import DEFAULT_RELEASE, check_release, machine_names, machine_vars, release_facts
+from pyrust.pyabi import parse_version
+from pyrust.release import release_abi
+from pyrust.target import Target, target_from_vars
+from pyrust.triplet import detected_triplet
 
-from pyrust.errors import InputError  # noqa: E402
-from pyrust.machines import DEFAULT_RELEASE, check_release, machine_names, machine_vars, release_facts  # noqa: E402
-from pyrust.pyabi import parse_version  # noqa: E402
-from pyrust.release import release_abi  # noqa: E402
-from pyrust.target import Target, target_from_vars  # noqa: E402
-from pyrust.triplet import detected_triplet  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 CRATE = "guess"
 TIMEOUT = 120
@@ -543,14 +537,10 @@ def summary(rows: list[Row], version: str, seconds: float, versions: dict[str, s
 
 
 def load_release_maturin():
-    """scripts/release-maturin as a module (get/find a release's maturin)."""
-    path = REPO / "scripts" / "release-maturin"
-    loader = importlib.machinery.SourceFileLoader("release_maturin", str(path))
-    spec = importlib.util.spec_from_loader("release_maturin", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    """release_maturin (tests/tools/release-maturin): get/find a release's maturin."""
+    from testbed_support import release_maturin
+
+    return release_maturin
 
 
 def release_python(release: str) -> str:
@@ -621,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
             answer = subprocess.run([maturin, "--version"], capture_output=True, text=True).stdout.strip()
             if answer != want:
                 raise InputError("--maturin", maturin, f"{want} (--release {release}); it says {answer!r}: "
-                                 "drop --maturin to use scripts/release-maturin's")
+                                 "drop --maturin to use tests/tools/release-maturin's")
         else:
             vt = parse_version(args.python or "3.14", "--python")
             version = f"{vt[0]}.{vt[1]}"

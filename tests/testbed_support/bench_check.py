@@ -52,23 +52,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-# This clone's library, even where another clone is pip-installed (e.g. editable, by a CI run).
-sys.path[:0] = [str(REPO / "lib"), str(REPO / "tests" / "e2e"),  # cmodules: the C modules the e2e fault matrix uses
-                str(REPO / "tests" / "unit"), str(REPO / "tests")]  # test_elf_tools: the stand-in for oe.qa.ELFFile
-
-from test_elf_tools import struct_header  # noqa: E402
-
-import pyrust.check  # noqa: E402
-from cmodules import ARMHF, build_module  # noqa: E402
-from pyrust import elfinfo  # noqa: E402
-from pyrust.check import Module, import_check, static_check  # noqa: E402
-from pyrust.elfinfo import ElfTools  # noqa: E402
-from pyrust.machines import machine_vars  # noqa: E402
-from pyrust.pyabi import PythonABI, python_abi  # noqa: E402
-from pyrust.qemurun import run_target_python  # noqa: E402
-from pyrust.resolve import resolve_abi  # noqa: E402
-from pyrust.target import Target, target_from_vars  # noqa: E402
+import pyrust.check
+from e2e.cmodules import ARMHF, build_module  # the C modules the e2e fault matrix uses
+from pyrust import elfinfo
+from pyrust.check import Module, import_check, static_check
+from pyrust.elfinfo import ElfTools
+from pyrust.machines import machine_vars
+from pyrust.pyabi import PythonABI, python_abi
+from pyrust.qemurun import run_target_python
+from pyrust.resolve import resolve_abi
+from pyrust.target import Target, target_from_vars
+from unit.test_elf_tools import struct_header  # the stand-in for oe.qa.ELFFile
 
 MACHINE = "qemuarm"
 DEBIAN_ARCH = "armhf"
@@ -115,7 +109,7 @@ def setup(sysroot: Path | None, static_only: bool = False) -> tuple[Target, Pyth
         if shutil.which(ARMHF.gcc) is None:
             raise Missing(f"{ARMHF.gcc} is not installed (apt-get install gcc-arm-linux-gnueabihf)")
         return target, python_abi(target, "3.11"), None
-    from pyrust.provision import find_sysroot  # the test-bed's sysroots; not needed for --static-only
+    from testbed_support.provision import find_sysroot  # the test-bed's sysroots; not needed for --static-only
 
     for tool in (target.qemu_binary, ARMHF.gcc):
         if shutil.which(tool) is None:
