@@ -1,8 +1,10 @@
 """``pyrust check``: the QA check on wheels, directories or .so files, outside BitBake.
 
 Same functions as the bbclass (:mod:`pyrust.check`), plus what a standalone user needs:
-unpacking wheels. Without ``--sysroot`` the check is static and says how to get the
-import check; nothing on the host changes.
+unpacking wheels. Without ``--sysroot`` the check is static and says in one line how to
+get the import check; ``--fetch-python`` unpacks Debian's interpreter of the target's Python
+version into the user's cache (:mod:`pyrust.debianpython`: no root, the host's dpkg and apt
+untouched). Nothing else is written outside a temporary directory.
 """
 
 from __future__ import annotations
@@ -39,11 +41,37 @@ def _stage(path: Path, scratch: Path, index: int) -> Path:
     return dest
 
 
-def _interpreter(target: Target, sysroot: Path | None, no_import: bool) -> tuple[Path | None, str | None]:
-    """(sysroot, note): the given sysroot, or a note saying how to get the import check."""
-    if sysroot is not None or no_import:
-        return sysroot, None
-    return None, "no --sysroot: give --sysroot DIR (a target root with python3) for the import check under qemu-user"
+#: What ``pyrust check`` says when it checks statically because it has no interpreter.
+HOW_TO_IMPORT = ("give --sysroot DIR (a target root with the target's python3), or --fetch-python to unpack Debian's "
+                 "interpreter of the target's Python version into the cache (no root, the host's apt untouched)")
+
+
+def _interpreter(target: Target, args: argparse.Namespace, release: str) -> tuple[Path | None, str | None]:
+    """(sysroot, note): ``--sysroot``, or with ``--fetch-python`` Debian's interpreter of the
+    target's Python version (:func:`pyrust.debianpython.fetch_python`), or a note how to get one.
+
+    Raises:
+        InputError: ``--fetch-python`` cannot give the target's version or architecture
+            (the message names them and the fix), or the fetch failed.
+    """
+    if args.sysroot is not None or args.no_import:
+        return args.sysroot, None
+    if not args.fetch_python:
+        return None, f"no --sysroot: {HOW_TO_IMPORT}"
+    from pyrust import debianpython
+
+    rules = resolve_abi(target, args.python, args.abiflags, None, release=release).abi
+    if rules.abiflags:
+        raise InputError("--abiflags", rules.abiflags, "'' with --fetch-python (Debian's release builds); else give --sysroot DIR")
+    try:
+        arch = debianpython.debian_arch(rules.platform_triplet, target.float_abi)
+    except InputError:
+        raise InputError("--fetch-python", f"{target.target_arch}/{target.target_os} ({rules.platform_triplet})",
+                         "a target Debian builds python3 for; give --sysroot DIR with the target's python3") from None
+    try:
+        return debianpython.fetch_python(arch, rules.version, progress=lambda line: print(f"pyrust: {line}", file=sys.stderr)), None
+    except debianpython.FetchError as err:
+        raise InputError("--fetch-python", f"python{rules.version} for {arch}", f"a fetch that works: {err}") from None
 
 
 def run_check(args: argparse.Namespace, values: dict[str, str], release: str) -> int:
@@ -61,9 +89,8 @@ def run_check(args: argparse.Namespace, values: dict[str, str], release: str) ->
         InputError: bad input (the CLI prints it and exits 2).
     """
     target = target_from_vars(values)
-    sysroot, note = _interpreter(target, args.sysroot, args.no_import)
-    resolution = resolve_abi(target, args.python, args.abiflags, sysroot,
-                             require_sysroot_abi=args.sysroot is not None, release=release)
+    sysroot, note = _interpreter(target, args, release)
+    resolution = resolve_abi(target, args.python, args.abiflags, sysroot, require_sysroot_abi=sysroot is not None, release=release)
     for warning in resolution.warnings:
         print(f"pyrust: warning: {warning}", file=sys.stderr)
     abi = resolution.abi

@@ -19,6 +19,7 @@ from pyrust.errors import InputError
 from pyrust.export import build_environment
 from pyrust.machines import DEFAULT_RELEASE, RELEASES, machine_vars, release_from_corenames
 from pyrust.resolve import Resolution, resolve_abi
+from pyrust.sysconfigdata import abi_from_sysroot
 from pyrust.target import Target, target_from_vars
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check wheels, directories or .so files: suffix, ELF header, import under qemu-user")
     _add_target_options(check)
     check.add_argument("--no-import", action="store_true", help="static checks only (no target interpreter run)")
+    check.add_argument("--fetch-python", action="store_true",
+                       help="without --sysroot: unpack Debian's interpreter of the target's Python version into the cache "
+                            "($PYRUST_CACHE or ~/.cache/meta-pyrust; no root, the host's dpkg and apt untouched) for the import check")
     check.add_argument("--python-path", default=None, help="the interpreter inside --sysroot (default: /usr/bin/python3)")
     check.add_argument("--timeout", type=float, default=120.0, help="seconds for the import run (default 120)")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a .whl, a directory or a .so file")
@@ -108,10 +112,33 @@ def release_of(values: dict[str, str], release: str | None) -> str:
     return DEFAULT_RELEASE
 
 
+def check_sysroot_version(target: Target, args: argparse.Namespace, release: str) -> None:
+    """An interpreter of another Python version than the target's never decides the suffix.
+
+    The target's version is ``--python``, else PYTHON_BASEVERSION, else the release's
+    python3. A ``--sysroot`` stating another version is bad input naming both, unless
+    ``--python`` asked for the sysroot's version.
+
+    Raises:
+        InputError: the versions differ.
+    """
+    if args.sysroot is None:
+        return
+    truth = abi_from_sysroot(args.sysroot, args.python, args.abiflags)
+    if truth is None:
+        return  # resolve_abi says the sysroot states no ABI
+    wanted = args.python or target.python_version or resolve_abi(target, None, args.abiflags, None, release=release).abi.version
+    if truth.version != wanted:
+        raise InputError("--sysroot", str(args.sysroot),
+                         f"the target's Python {wanted}, not {truth.version} ({truth.path}): give a sysroot with Python {wanted}, "
+                         f"or --python {truth.version} if the target runs {truth.version}")
+
+
 def resolve_target(args: argparse.Namespace) -> tuple[Target, Resolution]:
     """The target and its resolved ABI from parsed ``abi``/``check``/``build-env`` options."""
     values = collect_vars(args.machine, args.env_file, args.var, args.release)
     target = target_from_vars(values)
+    check_sysroot_version(target, args, release_of(values, args.release))
     resolution = resolve_abi(target, args.python, args.abiflags, args.sysroot, require_sysroot_abi=args.sysroot is not None,
                              release=release_of(values, args.release))
     return target, resolution
@@ -188,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pyrust.checkcmd import run_check
 
             values = collect_vars(args.machine, args.env_file, args.var, args.release)
-            findings = run_check(args, values, release_of(values, args.release))
+            release = release_of(values, args.release)
+            check_sysroot_version(target_from_vars(values), args, release)
+            findings = run_check(args, values, release)
             return EXIT_FINDINGS if findings else EXIT_OK
     except InputError as err:
         print(f"pyrust: error: {err}", file=sys.stderr)

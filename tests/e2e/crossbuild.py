@@ -185,8 +185,9 @@ def tune_env_file(tune: str, directory: Path) -> Path:
 def target_args(entry: CrossTarget, directory: Path) -> list[str]:
     """How ``pyrust build-env`` / ``pyrust check`` learn the target (writes the tune's env file)."""
     if entry.machine:
-        return ["--machine", entry.machine]
-    return ["--env-file", str(tune_env_file(entry.tune, directory))]
+        # the sysroots hold CPython 3.11: asked for, so it may decide the suffix (master's python3 is 3.14)
+        return ["--machine", entry.machine, "--python", PY]
+    return ["--env-file", str(tune_env_file(entry.tune, directory))]  # PYTHON_BASEVERSION = 3.11
 
 
 def oe_variables(entry: CrossTarget) -> dict[str, str]:
@@ -196,7 +197,7 @@ def oe_variables(entry: CrossTarget) -> dict[str, str]:
 
 def target_from_args(args: list[str]) -> Target:
     """The Target the same arguments give the command line."""
-    option, value = args
+    option, value = args[:2]
     if option == "--machine":
         return target_from_vars(machine_vars(value))
     return target_from_vars(parse_bitbake_env(Path(value).read_text()))

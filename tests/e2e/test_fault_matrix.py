@@ -330,7 +330,7 @@ def test_pyrust_check_command_gives_the_same_findings(matrix, tmp_path):
     require_tool("pgrep")
     before = tree_digest(matrix.d)
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # its scratch copies go below tmp_path
-    cmd = [sys.executable, "-m", "pyrust.cli", "check", "--machine", "qemuarm", "--sysroot", str(matrix.sysroot),
+    cmd = [sys.executable, "-m", "pyrust.cli", "check", "--machine", "qemuarm", "--python", matrix.abi.version, "--sysroot", str(matrix.sysroot),
            "--python-path", PYTHON, "--timeout", f"{MATRIX_TIMEOUT:g}", str(matrix.d)]
     runs = 1 + sum(case.ends_interpreter for case in MATRIX.values())
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=runs * MATRIX_TIMEOUT + 60)

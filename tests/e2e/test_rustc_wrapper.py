@@ -178,7 +178,7 @@ def class_env(sysroot_of, tmp_path_factory) -> dict[str, str]:
     if not has_prebuilt_std(target.rust_target_upstream, rust_env["RUSTC"]):
         missing(f"no Rust standard library for {target.rust_target_upstream} (scripts/rust-cross-setup --arch {DEBIAN_ARCH})")
     work = tmp_path_factory.mktemp("build-env")
-    env = class_environment(f"{MACHINE}-buildscript-probe", ["--machine", MACHINE], sysroot, CRATE, rust_env, work)
+    env = class_environment(f"{MACHINE}-buildscript-probe", ["--machine", MACHINE, "--python", "3.11"], sysroot, CRATE, rust_env, work)
     return {**rust_env, **env}
 
 
