@@ -1,6 +1,6 @@
 """Fixtures for tests that run real BitBake over real openembedded-core.
 
-The test bed comes from ``scripts/oe-testbed``: the archives in ``$PYRUST_UPSTREAM``
+The test bed comes from ``tests/tools/oe-testbed``: the archives in ``$PYRUST_UPSTREAM``
 (default ``<repo>/../shared/upstream``) are verified and unpacked once into
 ``$PYRUST_CACHE`` (default ``~/.cache/meta-pyrust``), and BitBake runs as an
 unprivileged build user in build dirs kept in that cache (so a second run is fast).
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TESTBED = REPO / "scripts" / "oe-testbed"
+TESTBED = REPO / "tests" / "tools" / "oe-testbed"
 GEN_OE_FACTS = REPO / "tests" / "tools" / "gen-oe-facts"
 TINFOIL_WORKER = Path(__file__).resolve().parent / "tinfoil_worker.py"
 # same rule as tests/conftest.py: under CI a missing test bed is a failure, not a skip
@@ -42,7 +42,7 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"BitBake test bed unavailable: {reason}")
 
 
-# release -> (openembedded-core archive, BitBake archive), as scripts/oe-testbed pairs them
+# release -> (openembedded-core archive, BitBake archive), as tests/tools/oe-testbed pairs them
 ARCHIVES = {
     "master": ("openembedded-core.tar.xz", "bitbake.tar.xz"),
     "wrynose": ("openembedded-core-wrynose.tar.xz", "bitbake-2.18.tar.xz"),
@@ -214,15 +214,15 @@ def oe_testbed(request) -> OETestbed:
 @pytest.fixture(scope="session")
 def cpython_probes() -> dict[str, Path]:
     """{"3.11": configure.ac's conftest, "3.13": Misc/platform_triplet.c} from
-    scripts/fetch-cpython-probe (idempotent; offline once cached). Which probe stands
+    tests/tools/fetch-cpython-probe (idempotent; offline once cached). Which probe stands
     for which python3 version: ``oracle.test_platform_triplet.PROBE_FOR``."""
     from testbed import cache_dir, missing  # noqa: PLC0415
 
     paths = {version: cache_dir() / "cpython-src" / f"platform_triplet-{version}.c" for version in ("3.11", "3.13")}
     if not all(path.is_file() for path in paths.values()):
-        subprocess.run([str(REPO / "scripts" / "fetch-cpython-probe")], text=True, capture_output=True,
+        subprocess.run([str(REPO / "tests" / "tools" / "fetch-cpython-probe")], text=True, capture_output=True,
                        timeout=1800, check=False)
     for version, path in paths.items():
         if not path.is_file():
-            missing(f"{path} not found (scripts/fetch-cpython-probe could not provide the CPython {version} probe)")
+            missing(f"{path} not found (tests/tools/fetch-cpython-probe could not provide the CPython {version} probe)")
     return paths

@@ -1,6 +1,6 @@
 """Fixtures for end-to-end tests that run Debian's python3.11 under qemu-user.
 
-The sysroots come from ``scripts/setup-testbed`` (``python3 -m testbed_support.provision``) and
+The sysroots come from ``tests/tools/setup-testbed`` (``python3 -m testbed_support.provision``) and
 live in the cache (``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust``), beside the CPython 3.11
 sysroots ``tests/tools/build-target-cpython`` cross-builds for the big-endian targets Debian
 has no Python for (powerpc, mips64 n64: :func:`cpython_sysroot`). A missing qemu or
@@ -51,7 +51,7 @@ def debian_sysroot(arch: str) -> Path:
     """The cached sysroot of Debian ``arch``; else skip (fail under CI)."""
     found = find_sysroot(arch, cache_dir())
     if found is None:
-        missing(f"no Debian python3.11 sysroot for {arch} in {cache_dir()}/sysroots (scripts/setup-testbed provisions it)")
+        missing(f"no Debian python3.11 sysroot for {arch} in {cache_dir()}/sysroots (tests/tools/setup-testbed provisions it)")
     assert found is not None
     return found
 

@@ -65,7 +65,7 @@ class CrossTarget:
     probe: Mapping[str, str]  # fields triplet_probe() must print ("arch", "endian", "bits", "abi")
     machine: str = ""  # an oe-core qemu machine of pyrust's table (build-env --machine)
     tune: str = ""  # or a key of tests/data/oe_tunes.json (build-env --env-file)
-    debian_arch: str = ""  # Debian's python3.11 (scripts/setup-testbed)
+    debian_arch: str = ""  # Debian's python3.11 (tests/tools/setup-testbed)
     cpython_triplet: str = ""  # or CPython cross-built from source (tests/tools/build-target-cpython)
 
 
@@ -230,15 +230,15 @@ def cpython_sysroot_lookup(request) -> Callable[[str], Path]:
 
 
 def rust_environment() -> dict[str, str]:
-    """os.environ plus Debian's Rust from scripts/rust-cross-setup (its private sysroot)."""
-    script = REPO / "scripts" / "rust-cross-setup"
+    """os.environ plus Debian's Rust from tests/tools/rust-cross-setup (its private sysroot)."""
+    script = REPO / "tests" / "tools" / "rust-cross-setup"
     proc = subprocess.run(["bash", "-c", f'out=$({script} --print-env) && eval "$out" && env -0'], capture_output=True, timeout=120)
     if proc.returncode != 0:
-        missing(f"no Debian Rust toolchain: {proc.stderr.decode(errors='replace').strip()[-300:]} (scripts/rust-cross-setup)")
+        missing(f"no Debian Rust toolchain: {proc.stderr.decode(errors='replace').strip()[-300:]} (tests/tools/rust-cross-setup)")
     env = dict(item.split("=", 1) for item in proc.stdout.decode().split("\0") if "=" in item)
     for tool in (env.get("RUSTC", ""), "/usr/bin/cargo"):
         if not tool or not os.access(tool, os.X_OK):
-            missing(f"{tool or 'RUSTC'} from scripts/rust-cross-setup --print-env is not executable")
+            missing(f"{tool or 'RUSTC'} from tests/tools/rust-cross-setup --print-env is not executable")
     return env
 
 
@@ -268,10 +268,10 @@ def require_toolchain(target: Target, sysroot: Path, rust_env: Mapping[str, str]
     require_tool(default_linker(resolve_abi(target, version, abiflags, sysroot).abi))
     if build_std:
         if not (Path(rust_env["PYRUST_RUST_SYSROOT"]) / "lib" / "rustlib" / "src" / "rust" / "library").is_dir():
-            missing("no rust-src in the Rust sysroot (Debian's rust-web-src; scripts/rust-cross-setup) for -Zbuild-std")
+            missing("no rust-src in the Rust sysroot (Debian's rust-web-src; tests/tools/rust-cross-setup) for -Zbuild-std")
     elif not has_prebuilt_std(target.rust_target_upstream, rust_env["RUSTC"]):
         missing(f"no Rust standard library for {target.rust_target_upstream} in {rust_env['RUSTC']}'s sysroot "
-                "(scripts/rust-cross-setup --arch ...)")
+                "(tests/tools/rust-cross-setup --arch ...)")
 
 
 # ---- the class's environment --------------------------------------------------------------

@@ -3,7 +3,7 @@
 One table, :data:`SID_INTERPRETERS`, lists each interpreter the e2e tier runs: the Debian
 port and CPython version, its ABI flags, and the oe-core configuration the library is
 asked about for the same target. :func:`sid_sysroot` finds the cached sysroot (provisioned
-by ``tests/e2e/provision-sid``, the e2e tier's set-up, with :mod:`testbed_support.provision`), and
+by ``tests/tools/provision-sid``, the e2e tier's set-up, with :mod:`testbed_support.provision`), and
 :func:`qemu_for` the qemu-user binary that runs it: bookworm's qemu-user 7.2 for all but
 loong64, whose sid binaries use LSX instructions qemu 7.2 stops with SIGILL; those run on
 sid's own static qemu-user (:func:`testbed_support.provision.provision_debian_tool`, unpacked
@@ -111,7 +111,7 @@ def sid_sysroot(entry: SidInterpreter) -> Path:
     found = find_sysroot(entry.debian_arch, cache_dir(), entry.version, entry.abiflags)
     if found is None:
         missing(f"no Debian sid {interpreter_name(entry.version, entry.abiflags)} sysroot for {entry.debian_arch} in "
-                f"{cache_dir()}/sysroots (tests/e2e/provision-sid provisions it)")
+                f"{cache_dir()}/sysroots (tests/tools/provision-sid provisions it)")
     assert found is not None
     return found
 
@@ -135,7 +135,7 @@ def qemu_for(entry: SidInterpreter) -> str:
     tools = sid_qemu_dir()
     if tools is None or not (tools / name).is_file():
         missing(f"no sid qemu-user in {cache_dir()}/tools ({name} 7.2 cannot run sid's {entry.debian_arch}; "
-                "tests/e2e/provision-sid unpacks sid's)")
+                "tests/tools/provision-sid unpacks sid's)")
     assert tools is not None
     return str(tools / name)
 
@@ -194,7 +194,7 @@ def assert_sysroot_states_probe(sysroot: Path, target: Target, version: str, abi
     return resolution, data
 
 
-# loongarch64: bookworm has no cross gcc. clang-19 with lld-19 (scripts/setup-testbed
+# loongarch64: bookworm has no cross gcc. clang-19 with lld-19 (tests/tools/setup-testbed
 # --cross loongarch) links against sid's loong64 C library and libgcc, unpacked into the
 # cache; a wrapper named like Debian's cross gcc (what build-env's default linker is)
 # runs clang with that sysroot.

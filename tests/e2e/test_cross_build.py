@@ -25,8 +25,8 @@ sequential and share one CARGO_TARGET_DIR per Rust target under the cache
 (``$PYRUST_CACHE/cargo-target/<rust target>``), so reruns only rebuild the crate itself;
 the crates are copied to temporary directories first. The helpers live in crossbuild.py.
 
-Needs: qemu-user, the cross gcc's and Debian sysroots (scripts/setup-testbed), Debian's
-Rust with the armhf/arm64/i386/ppc64el std and rust-src (scripts/rust-cross-setup --arch
+Needs: qemu-user, the cross gcc's and Debian sysroots (tests/tools/setup-testbed), Debian's
+Rust with the armhf/arm64/i386/ppc64el std and rust-src (tests/tools/rust-cross-setup --arch
 armhf,arm64,i386,ppc64el), the big-endian CPython sysroots (tests/tools/build-target-cpython),
 maturin; network to PyPI and crates.io on the first run. Missing tools skip (fail under CI=true).
 """

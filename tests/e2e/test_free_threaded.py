@@ -29,7 +29,7 @@ and big-endian 32-bit powerpc (qemuppc). For each (:data:`FREE_THREADED`):
   plain ``import`` in the 3.13t interpreter under qemu-user shows.
 
 Needs qemu-user, the 3.13t sysroots (tests/tools/build-target-cpython, the e2e tier's
-set-up), Debian's Rust with the armhf std and rust-src (scripts/rust-cross-setup), the
+set-up), Debian's Rust with the armhf std and rust-src (tests/tools/rust-cross-setup), the
 cross gcc's and maturin; missing ones skip (fail under CI=true).
 """
 

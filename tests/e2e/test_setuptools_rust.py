@@ -100,7 +100,7 @@ INIT_PY = "from .pyrust_example import *  # noqa: F403\n"
 
 # What a build's environment must not inherit from the caller's: each variant sets its own.
 CALLER_PREFIXES = ("SETUPTOOLS_", "PYO3_", "_PYTHON_", "PYRUST_", "CARGO_BUILD_", "CARGO_TARGET_", "PYTHONPATH")
-TOOLCHAIN = ("PYRUST_RUST_SYSROOT",)  # from scripts/rust-cross-setup: the Rust toolchain, kept
+TOOLCHAIN = ("PYRUST_RUST_SYSROOT",)  # from tests/tools/rust-cross-setup: the Rust toolchain, kept
 
 
 # ---- the crate as a setuptools-rust project -----------------------------------------------

@@ -9,16 +9,16 @@ loongarch64 and big-endian s390x x 3.14. loongarch64 links with clang-19/lld-19 
 sid's loong64 libc (tests/e2e/sid.py: bookworm has no loongarch64 gcc) and runs on sid's
 qemu-user. riscv64, s390x and loongarch64 build Rust's std from source (build-env's
 ``--build-std auto``): Debian bookworm ships no riscv64 std, and its s390x std lags the
-amd64 rustc-web (asking scripts/rust-cross-setup for s390x pins every architecture back
+amd64 rustc-web (asking tests/tools/rust-cross-setup for s390x pins every architecture back
 to the newest common version, 1.85, and downgrades the host's rustc-web).
 
 For armv7 and aarch64 x 3.14 the device's own pip (PyPI's pure-Python pip wheel, run by
 the target interpreter under qemu-user) installs the wheel into a prefix: its tag must be
 in packaging.tags.sys_tags() as the target computes them.
 
-Needs qemu-user, the sid sysroots (tests/e2e/provision-sid), Debian's Rust with the
-armhf/arm64 std and rust-src (scripts/rust-cross-setup), the cross gcc's
-(scripts/setup-testbed --cross arm,riscv,s390x) and maturin. Missing tools skip (fail under CI=true).
+Needs qemu-user, the sid sysroots (tests/tools/provision-sid), Debian's Rust with the
+armhf/arm64 std and rust-src (tests/tools/rust-cross-setup), the cross gcc's
+(tests/tools/setup-testbed --cross arm,riscv,s390x) and maturin. Missing tools skip (fail under CI=true).
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _path_for(entry) -> list[str]:
         require_tool("ld.lld-19")
         cc = loong64_cc_dir()
         if cc is None:
-            missing("no loongarch64 linker wrapper (tests/e2e/provision-sid writes it)")
+            missing("no loongarch64 linker wrapper (tests/tools/provision-sid writes it)")
         dirs.append(str(cc))
     return dirs
 

@@ -11,7 +11,7 @@ CPython (sid.DEBIAN_DEVIATIONS) are removed by name, after checking they are the
 The sysroot reader must state the same ABI from the files alone (``_sysconfigdata*.py``;
 Debian's renamed PEP 739 build-details file read directly).
 
-Needs qemu-user and the sysroots (tests/e2e/provision-sid); skipped without them, failed
+Needs qemu-user and the sysroots (tests/tools/provision-sid); skipped without them, failed
 under CI=true.
 """
 

@@ -1,6 +1,6 @@
 """Oracle tier fixtures: CPython's own platform-triplet probe, fetched from Debian.
 
-``scripts/fetch-cpython-probe`` is run once per session (it is idempotent and offline
+``tests/tools/fetch-cpython-probe`` is run once per session (it is idempotent and offline
 once its cache is filled); its ``platform_triplet-3.X.c <path>`` lines tell which
 probes exist. The 3.11 probe is required (:func:`testbed.missing` otherwise);
 newer ones are best effort and their tests skip when the Debian archive has none.
@@ -20,7 +20,7 @@ import pytest
 
 from testbed import REPO, cache_dir, missing
 
-FETCH = REPO / "scripts" / "fetch-cpython-probe"
+FETCH = REPO / "tests" / "tools" / "fetch-cpython-probe"
 PROBE_DIR_NAME = "cpython-src"
 
 _OUTCOMES = pytest.StashKey[list]()
@@ -44,7 +44,7 @@ def cpython_probes() -> dict[str, Path]:
         missing(f"{FETCH} not found")
     probes, detail = _run_fetch()
     if "3.11" not in probes:
-        missing(f"scripts/fetch-cpython-probe did not provide the CPython 3.11 probe ({detail})")
+        missing(f"tests/tools/fetch-cpython-probe did not provide the CPython 3.11 probe ({detail})")
     return probes
 
 
@@ -65,7 +65,7 @@ def probe_gaps(cpython_probes) -> dict[str, str]:
         try:
             gaps[version] = marker.read_text(encoding="utf-8").strip()
         except OSError:
-            gaps[version] = "not provided by scripts/fetch-cpython-probe"
+            gaps[version] = "not provided by tests/tools/fetch-cpython-probe"
     return gaps
 
 

@@ -7,7 +7,7 @@ TUNE_CCARGS, and its answer is compared with
 ``pyrust.triplet.platform_triplet(pyrust.target.target_from_vars(vars), version)``.
 Nothing of the library is used to compute the oracle's answer.
 
-The probes come from ``scripts/fetch-cpython-probe``:
+The probes come from ``tests/tools/fetch-cpython-probe``:
 
 * 3.11: the ``conftest.c`` here-document of configure.ac, unchanged. configure keeps
   every output line not starting with ``#`` and not blank, with blanks removed.

@@ -15,7 +15,7 @@ puts in place of oe.qa.ELFFile). Each path is also measured the way it read file
 process per file), in the same rounds, so the speed-up is a ratio within this run.
 
 The target is oe-core's qemuarm (pyrust.machines), the interpreter Debian's armhf
-python3.11 from the cache (scripts/setup-testbed provisions it), the modules tiny C
+python3.11 from the cache (tests/tools/setup-testbed provisions it), the modules tiny C
 extensions cross-compiled with arm-linux-gnueabihf-gcc by tests/e2e/cmodules.py (real
 PyO3 modules are larger: they cost more to load and to read, so these figures are the
 check's own overhead, a lower bound).
@@ -113,10 +113,10 @@ def setup(sysroot: Path | None, static_only: bool = False) -> tuple[Target, Pyth
 
     for tool in (target.qemu_binary, ARMHF.gcc):
         if shutil.which(tool) is None:
-            raise Missing(f"{tool} is not installed (scripts/setup-testbed installs it)")
+            raise Missing(f"{tool} is not installed (tests/tools/setup-testbed installs it)")
     sysroot = sysroot or find_sysroot(DEBIAN_ARCH)
     if sysroot is None or not (sysroot / PYTHON.lstrip("/")).exists():
-        raise Missing(f"no Debian {DEBIAN_ARCH} python3.11 sysroot (scripts/setup-testbed, or --sysroot)")
+        raise Missing(f"no Debian {DEBIAN_ARCH} python3.11 sysroot (tests/tools/setup-testbed, or --sysroot)")
     abi = resolve_abi(target, None, None, sysroot, require_sysroot_abi=True).abi
     return target, abi, sysroot
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Parse time of all of openembedded-core with and without INHERIT += "pyrust".
 
-Two build dirs of the BitBake test bed (scripts/oe-testbed), both with the layer
+Two build dirs of the BitBake test bed (tests/tools/oe-testbed), both with the layer
 added: <prefix>-plain (nothing enabled) and <prefix>-inherit (INHERIT += "pyrust" in
 conf/auto.conf). Each is warmed once (config and code-parser caches; not counted).
 Then --runs rounds, alternating which one goes first: the recipe cache
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBED = os.path.join(REPO, "scripts", "oe-testbed")
+TESTBED = os.path.join(REPO, "tests", "tools", "oe-testbed")
 
 
 def testbed(release, *args, input=None):

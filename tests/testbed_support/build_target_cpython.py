@@ -23,7 +23,7 @@ python3.11 source package, 3.13 Debian trixie's python3.13, each fetched with ``
 source`` through a private deb-src configuration under ``$PYRUST_CACHE/apt/src-<suite>``
 (the host's apt configuration is neither read for packages nor changed) and unpacked
 with ``dpkg-source --skip-patches`` into ``$PYRUST_CACHE/debian-src/``
-(testbed_support.provision.provision_debian_source; scripts/fetch-cpython-probe reads the
+(testbed_support.provision.provision_debian_source; tests/tools/fetch-cpython-probe reads the
 oracle's probes from the same trees). A cross build needs a Python of the same version on the
 build machine (configure's --with-build-python): bookworm's /usr/bin/python3.11 for 3.11;
 for 3.13 a native CPython built once from the same upstream tree into
@@ -34,7 +34,7 @@ CPython's own configure decides the platform triplet, SOABI and EXT_SUFFIX here:
 PLATFORM_TRIPLET or anything else forcing them is passed, so the result is an
 independent oracle for pyrust.pyabi. ``$PYRUST_CACHE`` defaults to ~/.cache/meta-pyrust.
 
-Missing cross compilers (and qemu-user) are installed with scripts/setup-testbed
+Missing cross compilers (and qemu-user) are installed with tests/tools/setup-testbed
 --cross <group> --sysroots none. The build tree lives in $TMPDIR and is removed; the
 sysroot is staged in the cache as .tmp-<pid>-... and appears by one rename once
 complete and checked under qemu-user (the check also asserts the ABI flags asked for),
@@ -119,7 +119,7 @@ SOURCES: dict[str, CPythonSource] = {
 class Cross(NamedTuple):
     """How to build for and run one GNU triplet."""
 
-    group: str  # scripts/setup-testbed --cross group installing gcc-<triplet> and libc6-dev-<debarch>-cross
+    group: str  # tests/tools/setup-testbed --cross group installing gcc-<triplet> and libc6-dev-<debarch>-cross
     debarch: str  # Debian architecture name in the cross package names
     machine: str  # the oe-core machine whose qemu-user command (pyrust.target) runs its binaries
 
@@ -314,7 +314,7 @@ def cross_packages(triplet: str) -> list[str]:
 
 
 def ensure_tools(triplets: Sequence[str], timings: dict[str, float]) -> dict[str, str]:
-    """Install what is missing through scripts/setup-testbed; the versions of :func:`cross_packages`.
+    """Install what is missing through tests/tools/setup-testbed; the versions of :func:`cross_packages`.
 
     Returns ``{package: version}`` for all triplets' packages (recorded in the manifests).
     """
@@ -323,14 +323,14 @@ def ensure_tools(triplets: Sequence[str], timings: dict[str, float]) -> dict[str
     no_qemu = [qemu_command(t)[0] for t in triplets if shutil.which(qemu_command(t)[0]) is None]
     if len(have) < len(wanted) or no_qemu:
         groups = sorted({CROSS[t].group for t in triplets})
-        cmd = [str(REPO / "scripts" / "setup-testbed"), "--cross", ",".join(groups), "--sysroots", "none"]
+        cmd = [str(REPO / "tests" / "tools" / "setup-testbed"), "--cross", ",".join(groups), "--sysroots", "none"]
         with timed(f"install cross compilers / qemu-user: {' '.join(cmd[1:])}", timings):
             # setup-testbed reports on stdout; ours carries only sysroot paths
             rc = subprocess.run(cmd, stdout=sys.stderr).returncode
         have = installed_versions(wanted)
         missing = [p for p in wanted if p not in have]
         if rc != 0 or missing:
-            raise BuildError(f"scripts/setup-testbed did not install {' '.join(missing) or 'everything'} "
+            raise BuildError(f"tests/tools/setup-testbed did not install {' '.join(missing) or 'everything'} "
                              f"(exit {rc}); as root run: apt-get install --no-install-recommends {' '.join(missing)} qemu-user")
     still = [q for q in no_qemu if shutil.which(q) is None]
     if still:
@@ -342,7 +342,7 @@ def ensure_source(spec: Spec, cache: Path, timings: dict[str, float]) -> Path:
     """The unpacked upstream CPython tree of ``spec.version`` in the cache (read only from here on).
 
     :func:`testbed_support.provision.provision_debian_source` of the version's :data:`SOURCES` row
-    (scripts/fetch-cpython-probe reads the oracle's probes from the same trees). A cached
+    (tests/tools/fetch-cpython-probe reads the oracle's probes from the same trees). A cached
     tree costs no network.
     """
     source = spec.source

@@ -16,7 +16,7 @@ it, except that each machine's own default tune stays with that machine. Tunes t
 not parse (or leave `${...}` unexpanded) go to "failed" with the error's last line.
 Output is sorted JSON, so reruns diff cleanly.
 
-The test bed comes from scripts/oe-testbed (see there for PYRUST_UPSTREAM and
+The test bed comes from tests/tools/oe-testbed (see there for PYRUST_UPSTREAM and
 PYRUST_CACHE); BitBake itself runs as the test bed's build user through
 `oe-testbed run`, with this same file as the worker (`--worker`, internal), in build
 dirs named <prefix>-<n> (one per --jobs).
@@ -93,7 +93,7 @@ EXTRA_TUNE_INCLUDES = (
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TESTBED = os.path.join(REPO, "scripts", "oe-testbed")
+TESTBED = os.path.join(REPO, "tests", "tools", "oe-testbed")
 RELEASES = ("master", "wrynose", "scarthgap")
 
 # Per-release facts: recipe -> variables read from its target parse (qemuarm, glibc).

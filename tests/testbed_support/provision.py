@@ -123,7 +123,7 @@ def _apt_update(arch: str, progress: Progress) -> None:
     if not _is_root():
         raise ProvisionError(
             f"provision {arch}: the apt package lists lack {arch}; as root run "
-            f"'dpkg --add-architecture {arch} && apt-get update' (or scripts/setup-testbed), then retry"
+            f"'dpkg --add-architecture {arch} && apt-get update' (or tests/tools/setup-testbed), then retry"
         )
     t0 = time.monotonic()
     progress(f"provision {arch}: apt-get update ...")
@@ -140,7 +140,7 @@ def _enable_arch(arch: str, progress: Progress) -> None:
     if not _is_root():
         raise ProvisionError(
             f"provision {arch}: dpkg does not know the architecture {arch}; as root run "
-            f"'dpkg --add-architecture {arch} && apt-get update' (or scripts/setup-testbed), then retry"
+            f"'dpkg --add-architecture {arch} && apt-get update' (or tests/tools/setup-testbed), then retry"
         )
     progress(f"provision {arch}: dpkg --add-architecture {arch}")
     _run(["dpkg", "--add-architecture", arch], arch, "dpkg --add-architecture", lock_retries=60)
@@ -385,7 +385,7 @@ def provision_debian_source(package: str, suite: str, cache_dir: Path | None = N
     """The upstream tree of Debian source package ``package`` from ``suite``, unpacked once into the cache.
 
     For the test beds' CPython sources (tests/tools/build-target-cpython builds them,
-    scripts/fetch-cpython-probe reads configure's triplet probe from them): upstream as
+    tests/tools/fetch-cpython-probe reads configure's triplet probe from them): upstream as
     Debian ships it (``*.orig.tar.*``), Debian's patches not applied, because oe-core
     builds upstream CPython.
 
@@ -510,7 +510,7 @@ def debian_uris(arch: str, packages: Sequence[str], suite: str = "bookworm", cac
     absent = [p for p in packages if p not in versions]
     if absent:
         raise ProvisionError(f"provision {arch}: no candidate for {', '.join(absent)} in {suite} "
-                             f"(dpkg --add-architecture {arch} && apt-get update, or scripts/setup-testbed)")
+                             f"(dpkg --add-architecture {arch} && apt-get update, or tests/tools/setup-testbed)")
     out = _run(["apt-get", *opts, "--print-uris", "download", *(f"{p}:{arch}={versions[p]}" for p in packages)],
                arch, "apt-get --print-uris download", cwd=Path(tempfile.gettempdir()))
     found = {}

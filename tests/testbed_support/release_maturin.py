@@ -268,7 +268,7 @@ def lock_packages(lock: Path) -> dict[str, str]:
 def build_sdist(recipe: Recipe, stage: Path, lock_fix: bool, jobs: int | None) -> dict:
     cargo = shutil.which("cargo")
     if cargo is None or shutil.which("rustc") is None or shutil.which("patch") is None:
-        raise InputError("PATH", None, "cargo, rustc and patch on PATH (scripts/rust-cross-setup or rustup; apt install patch)")
+        raise InputError("PATH", None, "cargo, rustc and patch on PATH (tests/tools/rust-cross-setup or rustup; apt install patch)")
     log = stage / "build.log"
     sdist = pip_download(f"maturin=={recipe.version}", recipe.sdist_sha256, stage, binary=False)
     work = stage / "work"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Provision every Debian sid interpreter of tests/e2e/sid.py (SID_INTERPRETERS) into the cache.
 
 The e2e tier's set-up (scripts/run-tests). Idempotent: cached sysroots return at once
@@ -7,22 +6,18 @@ static qemu-user when a row needs it (loong64), and sid's loong64 C library and 
 with a clang-19 wrapper named loongarch64-linux-gnu-gcc (no cross gcc in bookworm).
 Exit 0, or 1 naming what failed.
 
-    tests/e2e/provision-sid            # everything in the table
-    tests/e2e/provision-sid --list     # what it would provision
+    tests/tools/provision-sid            # everything in the table
+    tests/tools/provision-sid --list     # what it would provision
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent.parent / "lib"), str(HERE.parent), str(HERE)]
-
-from testbed_support.provision import ProvisionError, find_sysroot, provision_debian_python, provision_debian_tool  # noqa: E402
-from sid import SID_INTERPRETERS, loong64_cc_dir, sid_qemu_dir  # noqa: E402
-from testbed import cache_dir  # noqa: E402
+from e2e.sid import SID_INTERPRETERS, loong64_cc_dir, sid_qemu_dir
+from testbed import cache_dir
+from testbed_support.provision import ProvisionError, find_sysroot, provision_debian_python, provision_debian_tool
 
 
 def main(argv: list[str]) -> int:
