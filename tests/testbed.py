@@ -33,9 +33,11 @@ UNDER_CI = under_ci()
 
 
 def cache_dir() -> Path:
-    """The test bed cache: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust`` (outside the clone)."""
-    env = os.environ.get("PYRUST_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
+    """The test bed cache: ``$PYRUST_CACHE`` or ``~/.cache/meta-pyrust`` (outside the clone),
+    by the one rule of :func:`pyrust.cache.cache_dir`."""
+    from pyrust.cache import cache_dir as rule
+
+    return rule()
 
 
 def tree_digest(root: Path) -> str:

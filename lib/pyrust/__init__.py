@@ -6,20 +6,15 @@ the standard library only, so BitBake can import them and track their functions 
 task signatures (see oe-core's meta/lib/oe/__init__.py).
 """
 
+# Exactly the modules the classes import (classes/*.bbclass; tests/unit/test_bbimports.py):
+# BitBake hashes the source of the pyrust.<module>.<function> a task calls.
 BBIMPORTS = [
-    "errors",
-    "tables",
-    "bbenv",
-    "machines",
-    "target",
-    "triplet",
-    "pyabi",
-    "sysconfigdata",
-    "release",
-    "resolve",
     "cargolock",
-    "export",
+    "check",
     "datastore",
+    "errors",
+    "export",
+    "resolve",
 ]
 
 __version__ = "0.1.0"

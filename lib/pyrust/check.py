@@ -253,7 +253,7 @@ def import_check(modules: Sequence[Module], target: Target, sysroot: Path | None
         modules: from :func:`static_check`.
         target: gives qemu_binary, qemu_options and qemu_usermode.
         sysroot: the target root holding the interpreter (e.g. a Debian sysroot from
-            :mod:`pyrust.provision`, a recipe sysroot, an image rootfs); None skips.
+            ``pyrust check --fetch-python``, a recipe sysroot, an image rootfs); None skips.
         python: the interpreter's path as the target sees it, e.g. "/usr/bin/python3".
         timeout: seconds for the whole run; on expiry the process group is killed and
             the module being imported gets a finding.

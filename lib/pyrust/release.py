@@ -6,7 +6,7 @@ all when none was given (configure.ac: ``SOABI='cpython-'...${PLATFORM_TRIPLET:+
 oe-core's python3 recipe passes ``PLATFORM_TRIPLET=${HOST_ARCH}-${HOST_OS}`` on wrynose
 and master; scarthgap's passes none. Whether a release's recipe does is a fact of that
 release's table (:func:`pyrust.machines.release_facts`,
-generated from its real BitBake by scripts/gen-oe-facts).
+generated from its real BitBake by tests/tools/gen-oe-facts).
 
 Standard library only: BitBake imports this module.
 """

@@ -68,7 +68,7 @@ def has_prebuilt_std(rust_target: str, rustc: str | None = None) -> bool:
     try:
         sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        raise InputError("RUSTC", rustc, "a working rustc (scripts/rust-cross-setup prints the environment)") from None
+        raise InputError("RUSTC", rustc, "a working rustc (tests/tools/rust-cross-setup prints the environment)") from None
     return any((Path(sysroot) / "lib" / "rustlib" / rust_target / "lib").glob("libstd-*.rlib"))
 
 

@@ -7,7 +7,7 @@ qemu-native) is stood in for; everything else is oe-core's and BitBake's own cod
 beside this file lists each stand-in, why, and what a real build does differently.
 
 Commands (run as root or as the build user; BitBake itself always runs as the unprivileged
-build user of ``scripts/oe-testbed``)::
+build user of ``tests/tools/oe-testbed``)::
 
     tests/build/build_testbed.py setup
         host side once (idempotent, cached in $PYRUST_CACHE/build-testbed): the wrappers
@@ -43,10 +43,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "lib"), str(REPO / "tests")]
+from pyrust.cache import cache_dir as default_cache_dir  # noqa: E402
 from testbed_support import provision  # noqa: E402  (the checkout's library and test bed, whatever is pip-installed)
 
 LAYER = HERE / "meta-pyrust-testbed"
-OE_TESTBED = REPO / "scripts" / "oe-testbed"
+OE_TESTBED = REPO / "tests" / "tools" / "oe-testbed"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #: The native Python build tools at the versions oe-core master's recipes build
@@ -84,6 +85,8 @@ RECIPES = (
     Recipe("python3-bcrypt", "oe-core", "bcrypt"),
     Recipe("python3-cbor2", "meta-python", "cbor2"),
     Recipe("python3-hypothesis", "oe-core", "hypothesis"),
+    # links the target's OpenSSL (testbed-openssl: Debian's, so the Debian architectures only)
+    Recipe("python3-cryptography", "oe-core", "cryptography", machines=("qemuarm", "qemumips-mips32r2el")),
     # 103 crates: the 32-bit mipsel tune (its atomics patches) and qemuarm only
     Recipe("python3-pydantic-core", "meta-python", "pydantic_core", machines=("qemuarm", "qemumips-mips32r2el")),
     Recipe("python3-typing-extensions", "oe-core", "typing_extensions", dependency=True),
@@ -105,7 +108,7 @@ class Arch:
     ``target_prefix`` is oe-core's ${TARGET_SYS} for it (``meta/conf/bitbake.conf``:
     ${TARGET_ARCH}${TARGET_VENDOR}-${TARGET_OS}); ``gnu`` the Debian cross compiler's triplet;
     ``python`` where its target interpreter comes from: ("debian", Debian arch, X.Y) or
-    ("cpython", the triplet scripts/build-target-cpython built, X.Y).
+    ("cpython", the triplet tests/tools/build-target-cpython built, X.Y).
     """
 
     target_sys: str
@@ -135,8 +138,8 @@ class TestbedError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("PYRUST_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "meta-pyrust"
+    """The one cache rule (pyrust.cache)."""
+    return default_cache_dir()
 
 
 def work_dir() -> Path:
@@ -155,7 +158,7 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
 
 
 def oe_paths() -> dict[str, str]:
-    """``scripts/oe-testbed setup``'s KEY=VALUE lines (OECORE, BUILDS, BUILD_USER...)."""
+    """``tests/tools/oe-testbed setup``'s KEY=VALUE lines (OECORE, BUILDS, BUILD_USER...)."""
     out = run([str(OE_TESTBED), "setup"]).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
@@ -186,8 +189,8 @@ def check_host_tools() -> None:
     need += ["/usr/bin/rustc", "/usr/bin/cargo", "/usr/bin/python3", "/usr/bin/patch"]
     absent = [p for p in need if not os.access(p, os.X_OK)]
     if absent:
-        raise TestbedError(f"missing host tools: {' '.join(absent)} (run scripts/setup-testbed --cross arm,mips,powerpc "
-                           "--sysroots none and scripts/rust-cross-setup --arch armhf)")
+        raise TestbedError(f"missing host tools: {' '.join(absent)} (run tests/tools/setup-testbed --cross arm,mips,powerpc "
+                           "--sysroots none and tests/tools/rust-cross-setup --arch armhf)")
     if subprocess.run(["/usr/bin/python3", "-c", "import ensurepip, venv"], capture_output=True).returncode != 0:
         raise TestbedError("/usr/bin/python3 cannot create a venv (apt-get install python3-venv)")
 
@@ -339,9 +342,9 @@ def src_uris(debs, subdir: str) -> list[str]:
 
 
 def cpython_tarball(triplet: str, version: str) -> str:
-    """A file:// SRC_URI of a tarball of the CPython scripts/build-target-cpython cross-built
+    """A file:// SRC_URI of a tarball of the CPython tests/tools/build-target-cpython cross-built
     (built on demand, cached); the tarball is made once per sysroot."""
-    out = run([str(REPO / "scripts" / "build-target-cpython"), triplet]).stdout.strip().splitlines()
+    out = run([str(REPO / "tests" / "tools" / "build-target-cpython"), triplet]).stdout.strip().splitlines()
     sysroot = Path(out[-1])
     if not (sysroot / "usr" / "bin" / f"python{version}").exists():
         raise TestbedError(f"{sysroot}: no usr/bin/python{version}")
@@ -395,10 +398,26 @@ def meta_openembedded() -> Path:
 def recipe_file(recipe: Recipe, oecore: Path) -> Path:
     """The recipe's .bb in its release archive (one version each)."""
     base = oecore / "meta" if recipe.layer == "oe-core" else meta_openembedded() / recipe.layer
-    found = sorted((base / "recipes-devtools" / "python").glob(f"{recipe.name}_*.bb"))
+    where = base / "recipes-devtools" / "python"
+    found = sorted(where.glob(f"{recipe.name}_*.bb")) + sorted(where.glob(f"{recipe.name}.bb"))
     if len(found) != 1:
-        raise TestbedError(f"{recipe.name}: expected one recipe in {base}/recipes-devtools/python, found {found}")
+        raise TestbedError(f"{recipe.name}: expected one recipe in {where}, found {found}")
     return found[0]
+
+
+def recipe_version(bb: Path) -> str:
+    """PV of a recipe file: from its name (python3-bcrypt_5.0.0.bb), else its own or its
+    required .inc files' ``PV = "..."`` (python3-cryptography.bb requires -common.inc)."""
+    if "_" in bb.stem:
+        return bb.stem.split("_", 1)[1]
+    text = bb.read_text()
+    for inc in re.findall(r"^require\s+(\S+\.inc)$", text, re.M):
+        if (bb.parent / inc).is_file():
+            text += (bb.parent / inc).read_text()
+    m = re.search(r'^PV = "([^"$]+)"', text, re.M)
+    if not m:
+        raise TestbedError(f"{bb}: no version in its name and no PV = \"...\"")
+    return m.group(1)
 
 
 def pypi_premirror(oecore: Path) -> Path:
@@ -411,7 +430,7 @@ def pypi_premirror(oecore: Path) -> Path:
     for recipe in RECIPES:
         if recipe.pypi is None:
             continue
-        version = recipe_file(recipe, oecore).stem.split("_", 1)[1]
+        version = recipe_version(recipe_file(recipe, oecore))
         name = f"{recipe.pypi}-{version}.tar.gz"
         if (mirror / name).is_file():
             continue
@@ -436,12 +455,14 @@ def recipe_masks() -> list[str]:
     (meta-oe is added only because meta-python's LAYERDEPENDS names it)."""
     def keep(layer: str) -> str:
         names = "|".join(re.escape(r.name) for r in RECIPES if r.layer == layer)
-        return f"devtools/python/({names})_" if names else "$^"
+        return f"devtools/python/({names})(_|\\.bb)" if names else "$^"
     return [
         f'BBMASK += "${{COREBASE}}/meta/recipes-(?!{keep("oe-core")})"',
         f'BBMASK += "/meta-openembedded/meta-python/recipes-(?!{keep("meta-python")})"',
         'BBMASK += "/meta-openembedded/meta-oe/(recipes-|dynamic-layers/)"',
         'BBMASK += "/meta-openembedded/meta-python/dynamic-layers/"',
+        "# meta-oe has no recipe left: say that is intended (BitBake warns about an empty layer otherwise)",
+        'BBFILE_PATTERN_IGNORE_EMPTY_openembedded-layer = "1"',
     ]
 
 
@@ -474,7 +495,7 @@ def site_conf(oecore: Path) -> str:
         f'DL_DIR = "{work}/downloads"',
         f'SSTATE_DIR = "{work}/sstate-cache"',
         "# do_fetch reaches crates.io, Debian's archive and (through the premirror) PyPI's sdist;",
-        "# scripts/oe-testbed's local.conf block keeps its other build dirs offline (BB_NO_NETWORK).",
+        "# tests/tools/oe-testbed's local.conf block keeps its other build dirs offline (BB_NO_NETWORK).",
         'BB_NO_NETWORK:forcevariable = "0"',
         'INHERIT:remove = "uninative"',
         'CONNECTIVITY_CHECK_URIS = ""',
@@ -486,7 +507,10 @@ def site_conf(oecore: Path) -> str:
         'ASSUME_PROVIDED += "virtual/libc glibc virtual/compilerlibs gcc-runtime"',
         'ASSUME_PROVIDED += "rust-native cargo-native"',
         f'ASSUME_PROVIDED += "{" ".join(NATIVE_TOOLS)}"',
-        'ASSUME_PROVIDED += "qemu-native quilt-native patch-replacement-native"',
+        'ASSUME_PROVIDED += "qemu-native quilt-native patch-replacement-native pkgconfig-native pkgconf-native"',
+        "# python3-native is assumed provided: what oe-core runs as ${PYTHON} (PYO3_PYTHON, e.g. for",
+        "# python3-cryptography's cffi build script) is the test bed's native Python of the target's version",
+        'PYTHON:forcevariable = "${HOSTTOOLS_DIR}/nativepython3"',
         'PATCHTOOL = "patch"',
         "",
         "# The test bed stops at do_install: what only packaging (do_package*, ptest packages)",
@@ -504,7 +528,7 @@ def site_conf(oecore: Path) -> str:
         'BB_HASHSERVE_DB_DIR = "${SSTATE_DIR}"',
         f'HOSTTOOLS += "{" ".join(f"{a.target_sys}-{t}" for a in ARCHES.values() for t in CROSS_TOOLS)}"',
         f'HOSTTOOLS_NONFATAL += "{" ".join(f"{a.target_sys}-g++" for a in ARCHES.values())}"',
-        f'HOSTTOOLS += "nativepython3 pyproject-build maturin cargo rustc rustdoc {" ".join(a.qemu for a in ARCHES.values())}"',
+        f'HOSTTOOLS += "nativepython3 pyproject-build maturin cargo rustc rustdoc pkg-config {" ".join(a.qemu for a in ARCHES.values())}"',
         "# Debian's gcc 12 does not know -mno-spe (oe-core's ppc7400 tune, for gcc 16)",
         'TUNE_CCARGS:remove = "-mno-spe"',
         "",
@@ -513,6 +537,7 @@ def site_conf(oecore: Path) -> str:
         "",
         "# stand-in recipes (tests/build/meta-pyrust-testbed)",
         'PREFERRED_PROVIDER_python3 = "testbed-python3"',
+        'PREFERRED_PROVIDER_openssl = "testbed-openssl"',
         'PREFERRED_RPROVIDER_python3-core = "testbed-python3"',
         f'TESTBED_RUST_VERSION = "{rust_upstream}"',
         'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
@@ -524,7 +549,15 @@ def site_conf(oecore: Path) -> str:
     for key, arch in ARCHES.items():
         kind, where, version = arch.python
         if kind == "debian":
-            uris = src_uris(provision.debian_python_uris(where, version), "sysroot")
+            # the interpreter's packages plus its headers (python3-cryptography compiles C against
+            # them) and gcc's libatomic, which oe-core's gcc-runtime (virtual/compilerlibs, assumed
+            # provided here) stages into every recipe sysroot (python3-cryptography's module needs
+            # it on 32-bit mipsel)
+            suite = provision.debian_python(version).suite
+            extra = provision.debian_uris(where, [f"libpython{version}-dev", "libatomic1"], suite)
+            uris = src_uris([*provision.debian_python_uris(where, version), *extra], "sysroot")
+            ssl = provision.debian_uris(where, ["libssl-dev", "libssl3"], "bookworm")
+            lines.append(f'TESTBED_OPENSSL_SRC_URI:{key} = "{" ".join(src_uris(ssl, "sysroot"))}"')
         else:
             uris = [cpython_tarball(where, version)]
         lines.append(f'TESTBED_PYTHON3_SRC_URI:{key} = "{" ".join(uris)}"')
@@ -550,7 +583,7 @@ def setup() -> Path:
 # ---------------------------------------------------------------------------- build dirs
 
 def oe_run_args(builddir: str, *cmd: str, verb: str = "run") -> list[str]:
-    """``scripts/oe-testbed run`` (or ``verb``) of ``cmd`` in ``builddir``, PATH starting with the wrappers."""
+    """``tests/tools/oe-testbed run`` (or ``verb``) of ``cmd`` in ``builddir``, PATH starting with the wrappers."""
     return [str(OE_TESTBED), verb, "--with-layer", "--env", f"PATH={work_dir() / 'bin'}:{CLEAN_PATH}", builddir, "--", *cmd]
 
 

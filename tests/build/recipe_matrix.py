@@ -59,8 +59,6 @@ NOT_BUILT: dict[tuple[str, str], str] = {
     ("python3-orjson", "meta-python"): "do_fetch needs git://github.com/ijl/orjson (PYPI_SRC_URI), which this network cannot reach",
     ("python3-pendulum", "meta-python"): "do_fetch needs git://github.com/python-pendulum/pendulum (PYPI_SRC_URI), which this network cannot reach",
     ("python3-pyruvate", "meta-python"): "do_fetch needs git://gitlab.com/tschorr/pyruvate.git, which this network cannot reach",
-    ("python3-cryptography", "oe-core"): "links the target's OpenSSL: oe-core's openssl recipe fetches from a host this network "
-                                         "cannot reach; no stand-in yet",
     ("python3-uv-build", "oe-core"): "ships a binary (no extension module); 310 crates, not built in this run",
     ("python3-ruff", "meta-python"): "ships a binary (no extension module); 501 crates, not built in this run",
     ("python3-maturin", "oe-core"): "a target build of the tool (no extension module); 473 crates, not built in this run",

@@ -15,6 +15,8 @@ do_compile[noexec] = "1"
 
 # python3's own packages (meta/recipes-devtools/python/python3/python3-manifest.json) and
 # python3-cffi: what python3-bcrypt (python3-cffi python3-ctypes python3-shell),
-# meta-python's python3-cbor2 (python3-datetime) and python3-hypothesis RDEPEND on.
+# meta-python's python3-cbor2 (python3-datetime), python3-hypothesis and python3-cryptography
+# (python3-cffi python3-numbers python3-threading) RDEPEND on.
 RPROVIDES:${PN} = "python3-cffi python3-ctypes python3-shell python3-datetime python3-attrs python3-compression \
-                   python3-json python3-pytest python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo"
+                   python3-json python3-pytest python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo \
+                   python3-numbers python3-threading"
