@@ -200,6 +200,9 @@ python pyrust_qa_check() {
                 bb.note("pyrust: %s" % note)
             if outcome.imported:
                 bb.note("pyrust: imported under %s with %s: %s" % (target.qemu_binary, python, " ".join(outcome.imported)))
+            if outcome.needs:
+                bb.note("pyrust: loaded under %s with %s up to a runtime dependency: %s" % (
+                    target.qemu_binary, python, " ".join("%s (imports %s)" % need for need in outcome.needs)))
     # as insane.bbclass combines them for package QA: the recipe-wide and the ${PN} skips
     skip = set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or "").split())
     for finding in findings:

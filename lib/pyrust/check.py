@@ -66,11 +66,16 @@ class Module:
 
 @dataclasses.dataclass(frozen=True)
 class ImportOutcome:
-    """Findings and one-line notes (e.g. why the dynamic check was skipped) of a run."""
+    """Findings and one-line notes (e.g. why the dynamic check was skipped) of a run;
+    ``imported``: the modules that imported; ``needs``: (module, missing module) for the
+    modules whose file loaded and whose initialisation then imported a module that is not
+    in the target root, i.e. a runtime dependency (RDEPENDS) the build's sysroot does not
+    hold (oe-core's python3-cryptography: its ``_rust`` imports cffi's ``_cffi_backend``)."""
 
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
     imported: tuple[str, ...]
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 def import_roots(tree: Path) -> list[Path]:
@@ -218,10 +223,15 @@ for name, where, stem in {items!r}:
         spec = m.FileFinder(where, (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)).find_spec(name)
         if spec is None:
             raise ModuleNotFoundError("No module named %r (no %s<suffix> for any of %s)"
-                                      % (name, stem, " ".join(m.EXTENSION_SUFFIXES)))
+                                      % (name, stem, " ".join(m.EXTENSION_SUFFIXES)), name=name)
         module = u.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as err:
+        if err.name and err.name != name and not name.startswith(err.name + "."):
+            print("PYRUST-NEEDS", name, err.name, flush=True)  # loaded; its init imports what is not here
+        else:
+            print("PYRUST-FAIL", name, ("ModuleNotFoundError: " + str(err)).replace("\\n", " ")[:400], flush=True)
     except BaseException as err:
         text = (type(err).__name__ + ": " + str(err)).replace("\\n", " ")[:400]
         print("PYRUST-FAIL", name, text, flush=True)
@@ -300,6 +310,7 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
                                   f"(MACHINE_FEATURES_OPTED_OUT)",), ())
     findings: list[Finding] = []
     imported: list[str] = []
+    needs: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="pyrust-import-") as tmp:
         scratch = Path(tmp)
         copies = _copy_roots(modules, scratch)
@@ -330,6 +341,9 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
                 elif parts[0] == "PYRUST-OK":
                     imported.append(parts[1])
                     done.add(parts[1])
+                elif parts[0] == "PYRUST-NEEDS" and len(parts) == 3:
+                    needs.append((parts[1], parts[2]))
+                    done.add(parts[1])
                 elif parts[0] == "PYRUST-FAIL":
                     done.add(parts[1])
                     findings.append(Finding(QA_IMPORT, shown.get(parts[1], parts[1]),
@@ -348,13 +362,17 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
             elif started is None and result.returncode != 0:
                 last = _tail(result.stderr + "\n" + result.stdout)
                 return ImportOutcome(tuple(findings), (f"dynamic import check skipped: the target interpreter failed to start "
-                                                       f"(exit status {result.returncode}): {last}",), tuple(imported))
+                                                       f"(exit status {result.returncode}): {last}",), tuple(imported),
+                                     tuple(needs))
             if not done:
                 last = _tail(result.stderr + "\n" + result.stdout)
                 return ImportOutcome(tuple(findings), (f"dynamic import check incomplete: the interpreter gave no verdict "
-                                                       f"(exit status {result.returncode}): {last}",), tuple(imported))
+                                                       f"(exit status {result.returncode}): {last}",), tuple(imported),
+                                     tuple(needs))
             pending = [name for name in pending if name not in done]
-    return ImportOutcome(tuple(findings), (), tuple(imported))
+    notes = tuple(f"'{name}' loaded; its initialisation imports '{dep}', which the target root does not hold "
+                  f"(a runtime dependency, RDEPENDS: not staged at build time)" for name, dep in needs)
+    return ImportOutcome(tuple(findings), notes, tuple(imported), tuple(needs))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -404,5 +422,9 @@ def check_rootfs(rootfs: Path, target: Target, timeout: float = 300.0, python_ve
         outcome = ImportOutcome((), (f"dynamic import check skipped: no usr/bin/python3 in {rootfs}",), ())
     else:
         outcome = import_check(modules, target, rootfs, python, timeout=timeout, elf_tools=elf_tools)
+        # An image holds the runtime dependencies: one it lacks fails the import on the device.
+        findings += [Finding(QA_IMPORT, name, f"import of '{name}' failed on the target: ModuleNotFoundError: "
+                                              f"No module named '{dep}' (a runtime dependency the image lacks)")
+                     for name, dep in outcome.needs]
     return RootfsReport(abi, resolution.warnings, tuple(modules), tuple(findings) + outcome.findings,
-                        outcome.notes, outcome.imported)
+                        tuple(n for n in outcome.notes if not n.endswith("not staged at build time)")), outcome.imported)

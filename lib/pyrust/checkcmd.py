@@ -107,6 +107,7 @@ def run_check(args: argparse.Namespace, values: dict[str, str], release: str) ->
             modules += found
             shown.update({m.name: f"{original}:{m.name}" for m in found})
         imported: tuple[str, ...] = ()
+        needs: dict[str, str] = {}
         if args.no_import:
             print("import check: skipped (--no-import)")
         elif note:
@@ -117,11 +118,13 @@ def run_check(args: argparse.Namespace, values: dict[str, str], release: str) ->
                                    timeout=args.timeout, shown=shown)
             findings += outcome.findings
             imported = outcome.imported
+            needs = dict(outcome.needs)
             for line in outcome.notes:
                 print(f"import check: {line}")
         for module in modules:
             bad = any(f.path == shown[module.name] or f.path.endswith("/" + module.path.name) for f in findings)
-            verdict = "FAIL" if bad else ("ok (imported)" if module.name in imported else "ok (static)")
+            verdict = "FAIL" if bad else ("ok (imported)" if module.name in imported else "ok (loaded)" if module.name in needs
+                                          else "ok (static)")
             print(f"{verdict:14} {module.name}  {module.path.name}")
     for finding in findings:
         print(f"FINDING {finding}")

@@ -76,6 +76,14 @@ NEEDS_LIBRARY = r"""
 extern int pyrust_test_gone(void);
 PyMODINIT_FUNC PyInit_NAME(void) { return PyLong_FromLong(pyrust_test_gone()); }
 """
+# PyInit imports a module first, as PyO3 modules do that import what they wrap
+# (python3-cryptography's _rust imports cffi's _cffi_backend).
+RUNTIME_DEPENDENCY = "pyrust_test_runtime_dependency"
+IMPORTING = r"""
+extern PyObject *PyImport_ImportModule(const char *);
+static PyModuleDef def = {{{1, 0}, 0, 0, 0}, "NAME", 0, 0, 0, 0, 0, 0, 0};
+PyMODINIT_FUNC PyInit_NAME(void) { return PyImport_ImportModule("RUNTIME_DEPENDENCY") ? PyModuleDef_Init(&def) : 0; }
+""".replace("RUNTIME_DEPENDENCY", RUNTIME_DEPENDENCY)
 LIBRARY = r"""
 __attribute__((visibility("default"))) int pyrust_test_gone(void) { return 42; }
 int NAME_helper(void) { return 7; }
@@ -87,6 +95,7 @@ SOURCES = {
     "segfault": SEGFAULT,
     "hanging": HANGING,
     "needs_library": NEEDS_LIBRARY,
+    "importing": IMPORTING,
     "library": LIBRARY,
 }
 
@@ -126,7 +135,7 @@ def build_module(kind: str, name: str, dest: Path, compiler: Compiler = ARMHF) -
     """Build a module of ``kind`` (a key of :data:`SOURCES`) exporting ``PyInit_<name>`` at ``dest``.
 
     Args:
-        kind: "working", "raising", "segfault", "hanging", "needs_library" or "library".
+        kind: "working", "raising", "segfault", "hanging", "needs_library", "importing" or "library".
         name: the C identifier in ``PyInit_<name>`` (for "library": a prefix of its symbols).
         dest: the file to write (parents are created); nothing else is written beside it.
         compiler: which cross gcc and ABI flags.

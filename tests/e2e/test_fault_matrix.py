@@ -27,6 +27,7 @@ from cmodules import (
     ARMHF,
     MISSING_LIBRARY,
     RAISED_TEXT,
+    RUNTIME_DEPENDENCY,
     X86_64,
     Compiler,
     build_module,
@@ -103,6 +104,27 @@ def test_missing_or_wrong_qemu_is_a_finding(qemu, expected, tmp_path, sysroot_of
     assert expected in outcome.findings[0].message
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
     assert leftovers == []
+
+
+def test_runtime_dependency_missing_at_build_time_is_a_note_not_a_finding(tmp_path, sysroot_of):
+    """A module whose initialisation imports a module the target root lacks (a runtime
+    dependency, RDEPENDS, not staged at do_install): loaded, with a note naming what it
+    imports, no finding; the same module with that dependency present imports. In an
+    image (check_rootfs), where runtime dependencies belong, the lack is a finding."""
+    sysroot = sysroot_of("armhf")
+    target = target_from_vars(machine_vars("qemuarm"))
+    abi = python_abi(target, "3.11")
+    site = tmp_path / "D" / "site-packages"
+    build_module("importing", "needsrt", site / f"needsrt{abi.ext_suffix}")
+    modules, findings = static_check(tmp_path / "D", target, abi)
+    assert findings == []
+    outcome = import_check(modules, target, sysroot, PYTHON, timeout=MATRIX_TIMEOUT)
+    assert outcome.findings == () and outcome.imported == ()
+    assert outcome.needs == (("needsrt", RUNTIME_DEPENDENCY),)
+    assert any(RUNTIME_DEPENDENCY in note and "needsrt" in note for note in outcome.notes), outcome.notes
+    (site / f"{RUNTIME_DEPENDENCY}.py").write_text("")
+    outcome = import_check(modules, target, sysroot, PYTHON, timeout=MATRIX_TIMEOUT)
+    assert outcome.findings == () and outcome.imported == ("needsrt",) and outcome.needs == ()
 
 
 # ---- the whole matrix on one qemuarm ${D}, under qemu-user ---------------------------
