@@ -188,6 +188,8 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
         install_log = Path(env["T"]) / "log.do_install"
         log = install_log.read_text(errors="replace") if install_log.is_file() else ""
         imported = re.search(r"pyrust: imported under (qemu-\S+) with \S+: (.*)", log)
+        loaded = re.search(r"pyrust: loaded under (qemu-\S+) with \S+ up to a runtime dependency: (.*)", log)
+        needs = dict(re.findall(r"(\S+) \(imports (\S+)\)", loaded.group(2))) if loaded else {}
         binding = re.search(r"pyrust: binding (\S+)(?: (\S+))? \(", log)
         stats = Path(env["BUILDSTATS_BASE"])
         build_s = [task_seconds(stats, env["PF"], t) for t in ("do_compile", "do_install")]
@@ -205,7 +207,9 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
             "accepted": bool(modules) and all(any(m.name.endswith(s) for s in suffixes[:-1]) for m in modules),
             "failed_tasks": failed_tasks(output, Path(env["FILE"])),
             "findings": sorted({re.sub(r"^(ERROR|WARNING): \S+ ", "", line) for line in qa_lines(output, recipe.name)}),
-            "imported": {"qemu": imported.group(1), "modules": sorted(imported.group(2).split())} if imported else None,
+            "imported": ({"qemu": (imported or loaded).group(1),  # type: ignore[union-attr]
+                          "modules": sorted(imported.group(2).split()) if imported else [],
+                          **({"needs": needs} if needs else {})} if imported or loaded else None),
             "build_s": round(sum(build_s), 1) if all(s is not None for s in build_s) else None,  # type: ignore[misc]
             "class_s": round(class_seconds(Path(env["T"])), 3),
             "bitbake_wall_s": round(wall, 1),
@@ -296,7 +300,11 @@ def render(records: list[dict]) -> str:
         any_r = with_fix or without
         assert any_r is not None
         mods = " ".join(f"`{Path(m).name}`" for m in (with_fix or any_r)["modules"]) or "none"
-        imp = f"yes ({with_fix['imported']['qemu']})" if with_fix and with_fix["imported"] else "no"
+        imp = "no"
+        if with_fix and with_fix["imported"]:
+            needs = with_fix["imported"].get("needs", {})
+            imp = (f"loaded ({with_fix['imported']['qemu']}; its init imports {', '.join(sorted(set(needs.values())))}, "
+                   f"a runtime dependency)" if needs else f"yes ({with_fix['imported']['qemu']})")
         lines.append(f"| {any_r['recipe']} | {any_r['layer']} | {any_r['version']} | {any_r['backend']} | {any_r['binding'] or 'none'} "
                      f"| {any_r['machine']} | `{any_r['ext_suffix']}` | {mods} | {verdict(without)} | {verdict(with_fix)} | {imp} "
                      f"| {with_fix['build_s'] if with_fix else ''} | {with_fix['class_s'] if with_fix else ''} |")
