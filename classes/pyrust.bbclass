@@ -29,7 +29,8 @@ PYRUST_IMPORT_CHECK ?= "1"
 PYRUST_TARGET_PYTHON ?= "${bindir}/python3"
 # Seconds the whole import run may take before its process group is killed.
 PYRUST_IMPORT_TIMEOUT ?= "120"
-PYRUST_QA ?= "pyrust-ext-suffix pyrust-elf pyrust-import"
+# The QA names the checks report (pyrust.check.QA_NAMES: pyrust-ext-suffix pyrust-elf pyrust-import).
+PYRUST_QA ?= "${@' '.join(pyrust.check.QA_NAMES)}"
 # GNU readelf for the modules' dynamic symbols (the QA check needs no pyelftools: ELF
 # headers come from oe.qa.ELFFile, as in insane.bbclass). HOSTTOOLS has readelf, and
 # it reads the ELF files of every architecture (a host objdump does not).

@@ -16,7 +16,8 @@
 inherit qemu
 
 PYRUST_IMAGE_TIMEOUT ?= "300"
-PYRUST_QA ?= "pyrust-ext-suffix pyrust-elf pyrust-import"
+# The QA names the checks report (pyrust.check.QA_NAMES: pyrust-ext-suffix pyrust-elf pyrust-import).
+PYRUST_QA ?= "${@' '.join(pyrust.check.QA_NAMES)}"
 
 python pyrust_image_check() {
     import pathlib
