@@ -2,8 +2,13 @@
 
 ``tests/tools/fetch-cpython-probe`` is run once per session (it is idempotent and offline
 once its cache is filled); its ``platform_triplet-3.X.c <path>`` lines tell which
-probes exist. The 3.11 probe is required (:func:`testbed.missing` otherwise);
-newer ones are best effort and their tests skip when the Debian archive has none.
+probes exist. The 3.11 probe is required (:func:`testbed.missing` otherwise).
+Newer ones are fetched best effort, and fetch-cpython-probe caches "unavailable" when a
+fetch fails (``platform_triplet-3.X.c.unavailable``, its error as the text): the
+fixture :func:`probe_gaps` gives that cached answer per version and the terminal
+summary prints it, so a gap is never silent. Which gaps are expected (Debian has no
+source for 3.12 and 3.14) and which probes must exist (3.11, 3.13: their tests fail
+under CI without them) is said in ``test_platform_triplet.py`` (``EXPECTED_GAPS``).
 
 The tests record an outcome per configuration (see ``record_outcome``); the terminal
 summary prints compared / skipped / failed counts per TARGET_ARCH and every
@@ -24,6 +29,7 @@ FETCH = REPO / "tests" / "tools" / "fetch-cpython-probe"
 PROBE_DIR_NAME = "cpython-src"
 
 _OUTCOMES = pytest.StashKey[list]()
+_GAPS = pytest.StashKey[dict]()
 
 
 def _run_fetch() -> tuple[dict[str, Path], str]:
@@ -54,18 +60,25 @@ def probe_311(cpython_probes) -> Path:
     return cpython_probes["3.11"]
 
 
+def probe_marker(version: str) -> Path:
+    """fetch-cpython-probe's cached "unavailable" answer for CPython ``version``."""
+    return cache_dir() / PROBE_DIR_NAME / f"platform_triplet-{version}.c.unavailable"
+
+
 @pytest.fixture(scope="session")
-def probe_gaps(cpython_probes) -> dict[str, str]:
-    """{"3.12": why there is no probe, ...} for 3.12-3.14 (fetch-cpython-probe's cached answer)."""
+def probe_gaps(cpython_probes, request) -> dict[str, str]:
+    """{"3.12": why there is no probe, ...} for 3.12-3.14: fetch-cpython-probe's cached
+    answer, quoted with the file it is cached in (the terminal summary prints them)."""
     gaps = {}
     for version in ("3.12", "3.13", "3.14"):
         if version in cpython_probes:
             continue
-        marker = cache_dir() / PROBE_DIR_NAME / f"platform_triplet-{version}.c.unavailable"
+        marker = probe_marker(version)
         try:
-            gaps[version] = marker.read_text(encoding="utf-8").strip()
+            gaps[version] = f"cached answer in {marker}: {marker.read_text(encoding='utf-8').strip()}"
         except OSError:
-            gaps[version] = "not provided by tests/tools/fetch-cpython-probe"
+            gaps[version] = f"not provided by tests/tools/fetch-cpython-probe (no {marker})"
+    request.config.stash[_GAPS] = gaps
     return gaps
 
 
@@ -83,10 +96,13 @@ def record_outcome(request):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     outcomes = config.stash.get(_OUTCOMES, [])
-    if not outcomes:
+    gaps = config.stash.get(_GAPS, {})
+    if not outcomes and not gaps:
         return
     tr = terminalreporter
     tr.section("platform-triplet oracle")
+    for version, reason in sorted(gaps.items()):
+        tr.write_line(f"no CPython {version} probe: {reason}")
     counts: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
     for version, arch, outcome, _name, _detail in outcomes:
         counts[(version, arch)][outcome] += 1

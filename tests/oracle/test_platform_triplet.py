@@ -41,7 +41,7 @@ gnu triplet, exactly what an OE musl build gets. The 3.12+ probe includes <featu
 (and, without __GLIBC__, <stdarg.h>): for musl rows it is preprocessed with
 ``-nostdinc`` and the include order of a musl cross gcc -- the compiler's own include
 and include-fixed directories, then the musl headers of Debian's musl-dev (features.h is
-architecture independent) -- and skipped when musl-dev is absent.
+architecture independent) -- and without musl-dev :func:`testbed.missing` (a failure under CI).
 
 Where glibc lacks ``gnu/stubs-<abi>.h`` for the ABI a tune selects (n32, soft-float on a
 hard-float compiler...), an ``-idirafter`` directory of empty ``gnu/stubs-*.h`` files
@@ -50,6 +50,12 @@ satisfies the include without deciding anything (the real header wins when it ex
 oe-core's gcc accepts -mspe, -mno-spe, -mabi=spe and -mabi=no-spe as no-ops (its patch
 0019-Re-introduce-spe-commandline-options.patch; GCC 9 removed the SPE port, so nothing
 defines __SPE__); Debian's gcc 12 rejects them, so they are left out of the command line.
+
+Probes: 3.11 and 3.13 (:data:`VERSIONS`) must exist -- a missing one, for instance a failed
+fetch cached as unavailable, fails under CI (``testbed.missing``) with the cached answer
+in the reason; the only gaps are :data:`EXPECTED_GAPS` (3.12, 3.14: Debian has no source),
+asserted by ``test_oracle_coverage`` and printed in the terminal summary. Missing
+musl-dev goes through ``testbed.missing`` too.
 
 Skipped, not failed: riscv32 and loongarch64 (Debian has no cross compiler for them, in
 CI too) and tunes whose TUNE_CCARGS the Debian compiler (gcc 12) rejects (e.g. -mspe):
@@ -94,7 +100,20 @@ RELEASES = ("master", "wrynose", "scarthgap")
 PROBE_FOR = {"3.11": "3.11", "3.12": "3.11", "3.13": "3.13", "3.14": "3.13"}
 
 # Probe versions; 3.11 is always fetched, newer ones only when the Debian archive has them.
+# Both must exist: a missing one (for instance a failed fetch cached as unavailable by
+# fetch-cpython-probe) fails under CI (testbed.missing) instead of skipping its tests.
 VERSIONS = ("3.11", "3.13")
+
+# The probes Debian has no source for: the only gaps allowed (test_oracle_coverage
+# asserts the set), and only when fetch-cpython-probe's cached answer is Debian's
+# "no such source" (DEBIAN_HAS_NONE), not a failure of the fetch itself.
+EXPECTED_GAPS = {
+    "3.12": "no Debian suite has a python3.12 source package (see PROBE_FOR)",
+    "3.14": "sid lists python3.14, but the archive answers 404 for its files; trixie has none",
+}
+# apt-get's words for "the archive has no such source": no source package in the suite's
+# Sources, or the files of a listed one absent from the pool.
+DEBIAN_HAS_NONE = re.compile(r"Unable to find a source package for python3\.\d+|\b404\s+Not Found\b")
 
 # Architectures Debian has no cross compiler for: they are not "missing tools".
 NO_DEBIAN_COMPILER = {
@@ -254,7 +273,8 @@ class ProbeRun:
     (the probe's #error: configure keeps its preset), "rejected" (the compiler refused
     the command line: ``detail`` quotes it), "no-compiler" (``detail``: the compiler to
     install), "no-libc-headers" (``detail``: the compiler without target headers),
-    "no-debian-compiler", "skip" or "unexpected" (``detail``: why).
+    "no-musl-headers" (``detail``: musl-dev to install), "no-debian-compiler", "skip"
+    (no probe of that version) or "unexpected" (``detail``: why).
     """
 
     kind: str
@@ -367,8 +387,8 @@ class Oracle:
         musl = (vars.get("TCLIBC") or "").strip() == "musl" or "musl" in vars["TARGET_OS"]
         if musl and version != "3.11":
             if self._musl_include is None:
-                return ProbeRun("skip", detail="musl headers not installed (apt-get install musl-dev): "
-                                               f"the {version} probe reads <features.h>")
+                return ProbeRun("no-musl-headers", detail="musl headers not installed (apt-get install musl-dev): "
+                                                          f"the {version} probe reads <features.h>")
             libc_dirs = ("-nostdinc", *self._gcc_dirs(compiler), "-isystem", str(self._musl_include))
         elif version != "3.11" and not self._has_own_libc_headers(compiler):
             # Without libc6-dev-<arch>-cross a Debian cross gcc falls back to the host's
@@ -411,11 +431,14 @@ def _require_answer(run: ProbeRun, version: str, vars: Mapping[str, str], record
         record_outcome(version, arch, "skipped", run.detail)
         pytest.skip(run.detail)
     if run.kind == "skip":
-        if version in probe_gaps:
-            record_outcome(version, arch, "skipped", f"no CPython {version} probe")
-            pytest.skip(f"no CPython {version} probe: {probe_gaps[version]}")
+        # Only probes Debian has are run (VERSIONS, PROBE_FOR): a gap here is a failed
+        # fetch, perhaps cached by fetch-cpython-probe as unavailable; name its answer.
+        record_outcome(version, arch, "skipped", f"no CPython {version} probe")
+        missing(f"no CPython {version} probe, which Debian has: {probe_gaps.get(version, run.detail)} "
+                "(tests/tools/fetch-cpython-probe --retry-newer asks again)")
+    if run.kind == "no-musl-headers":
         record_outcome(version, arch, "skipped", run.detail)
-        pytest.skip(run.detail)
+        missing(run.detail)
     if run.kind == "no-compiler":
         record_outcome(version, arch, "skipped", f"{run.detail} not installed")
         require_tool(run.detail)  # skips, or fails under CI
@@ -504,26 +527,41 @@ def test_release_platform_triplet(key, oracle_runs, record_outcome, probe_gaps):
 def test_oracle_coverage(oracle_runs, probe_gaps):
     """The oracle really answered: every machines.json row Debian can compile for, and
     most tunes (a drop means the compiler mapping or the probe broke, not the library)."""
-    for version in VERSIONS:
+    # The gaps are the listed ones (EXPECTED_GAPS), each one Debian's own "no such source";
+    # the probes the tests run are all there. Reported after the checks of the others.
+    assert set(EXPECTED_GAPS).isdisjoint(VERSIONS) and set(EXPECTED_GAPS).isdisjoint(PROBE_FOR.values())
+    gap_problems = [f"{version}, which Debian has ({why})" for version, why in sorted(probe_gaps.items())
+                    if version not in EXPECTED_GAPS]
+    gap_problems += [f"{version}, whose fetch failed for another reason than Debian having no source ({why})"
+                     for version, why in sorted(probe_gaps.items())
+                     if version in EXPECTED_GAPS and not DEBIAN_HAS_NONE.search(why)]
+    assert set(VERSIONS) | set(PROBE_FOR.values()) <= {version for version, _key in oracle_runs}
+    for version in [version for version in VERSIONS if version not in probe_gaps]:  # gaps: gap_problems
         runs = {key: run for (v, key), run in oracle_runs.items() if v == version}
-        if version in probe_gaps:
-            continue  # this probe is not obtainable
         absent = sorted({run.detail for run in runs.values() if run.kind == "no-compiler"})
         if absent:
             require_tool(absent[0])
         headless = sorted({run.detail for run in runs.values() if run.kind == "no-libc-headers"})
         if headless:
             missing(f"no target C library headers for {', '.join(headless)} (libc6-dev-<arch>-cross)")
+        no_musl = sorted({run.detail for run in runs.values() if run.kind == "no-musl-headers"})
+        if no_musl:
+            missing(no_musl[0])
+        unprobed = sorted(key for key, run in runs.items() if run.kind == "skip")
+        assert not unprobed, f"CPython {version}: no probe for {len(unprobed)} configurations ({unprobed[:3]}...)"
         answered = {key for key, run in runs.items() if run.kind in ("triplet", "probe-error")}
         machine_keys = [key for key in runs if key.startswith("machine:")]
         possible = [key for key in machine_keys
-                    if runs[key].kind not in ("no-debian-compiler", "skip")]
+                    if runs[key].kind != "no-debian-compiler"]
         assert set(possible) <= answered, (
             f"CPython {version}: no oracle answer for "
             + ", ".join(f"{key} ({runs[key].kind}: {runs[key].detail})" for key in possible if key not in answered))
         if version == "3.11":
             assert len(possible) >= 20, f"only {len(possible)} machines.json rows have a Debian compiler"
-        tune_keys = [key for key in runs if key.startswith("tune:") and runs[key].kind not in ("no-debian-compiler", "skip")]
+        tune_keys = [key for key in runs if key.startswith("tune:") and runs[key].kind != "no-debian-compiler"]
         if tune_keys:
             ratio = len([key for key in tune_keys if key in answered]) / len(tune_keys)
             assert ratio >= 0.8, f"CPython {version}: the oracle answered only {ratio:.0%} of the tunes"
+    if gap_problems:
+        missing("no CPython probe for " + "; ".join(gap_problems)
+                + " (tests/tools/fetch-cpython-probe --retry-newer asks again)")
