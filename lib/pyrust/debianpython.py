@@ -477,11 +477,13 @@ def _publish(tmp: Path, final: Path, manifest: dict, arch: str) -> None:
             raise FetchError(f"fetch {arch}: cannot create {final}; remove it and retry") from None
 
 
-def clean_stale(sysroots: Path) -> None:
-    """Remove ``.tmp-*`` directories left by runs that died (their pid is gone)."""
-    for tmp in sysroots.glob(".tmp-*"):
-        m = re.match(r"\.tmp-(\d+)-", tmp.name)
-        if not m:
+def clean_stale(parent: Path, prefix: str = ".tmp-") -> None:
+    """Remove the directories ``<prefix><pid>-*`` in ``parent`` that runs which died left
+    (their pid is gone): the staging trees of fetches (``.tmp-``), and of the test bed's
+    CPython builds (``meta-pyrust-cpython-``)."""
+    for tmp in parent.glob(f"{prefix}*-*"):
+        m = re.match(rf"{re.escape(prefix)}(\d+)-", tmp.name)
+        if not m or not tmp.is_dir():
             continue
         try:
             os.kill(int(m.group(1)), 0)

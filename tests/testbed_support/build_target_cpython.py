@@ -279,16 +279,7 @@ def log_name(triplet: str, spec: Spec) -> str:
 
 def clean_stale_builds(tmp_root: Path) -> None:
     """Remove build trees ``meta-pyrust-cpython-<pid>-*`` of runs that died (pid gone)."""
-    for d in tmp_root.glob("meta-pyrust-cpython-*-*"):
-        m = re.match(r"meta-pyrust-cpython-(\d+)-", d.name)
-        if not m or not d.is_dir():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except PermissionError:
-            pass
+    clean_stale_staging(tmp_root, "meta-pyrust-cpython-")
 
 
 # --------------------------------------------------------------------------------------
