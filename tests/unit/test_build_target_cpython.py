@@ -7,6 +7,7 @@ tests/e2e/test_free_threaded.py check what they produce).
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -67,13 +68,34 @@ def test_configure_line_leaves_the_triplet_to_configure(btc):
                              ["--host=arm-linux-gnueabihf", "--build=x86_64-linux-gnu"])
 
 
-def test_qemu_command_is_the_machines(btc):
-    from pyrust.machines import machine_vars
-    from pyrust.target import target_from_vars
+# The qemu-user command oe-core runs for each CROSS row's machine, written from oe-core:
+# the binary from qemu_target_binary() in meta/lib/oe/qemu.py (TARGET_ARCH powerpc ->
+# "qemu-ppc", other architectures "qemu-${TARGET_ARCH}"); the options from QEMU_OPTIONS
+# in meta/classes-recipe/qemu.bbclass, "-r ${OLDEST_KERNEL} ${QEMU_EXTRAOPTIONS}", with
+# OLDEST_KERNEL ??= "5.15" (meta/conf/bitbake.conf) and QEMU_EXTRAOPTIONS:tune-ppc7400 =
+# " -cpu 7400" (meta/conf/machine/qemuppc.conf), QEMU_EXTRAOPTIONS:tune-mips64r2 =
+# " -cpu MIPS64R2-generic" (meta/conf/machine/qemumips64.conf); qemuarm sets none.
+OE_QEMU_COMMANDS = {
+    "powerpc-linux-gnu": ("qemu-ppc", "-r", "5.15", "-cpu", "7400"),
+    "mips64-linux-gnuabi64": ("qemu-mips64", "-r", "5.15", "-cpu", "MIPS64R2-generic"),
+    "arm-linux-gnueabihf": ("qemu-arm", "-r", "5.15"),
+}
 
-    for triplet, row in btc.CROSS.items():
-        target = target_from_vars(machine_vars(row.machine))
-        assert btc.qemu_command(triplet) == (target.qemu_binary, *target.qemu_options)
+
+def test_qemu_command_is_oe_cores(btc):
+    assert set(btc.CROSS) == set(OE_QEMU_COMMANDS)
+    for triplet, command in OE_QEMU_COMMANDS.items():
+        assert btc.qemu_command(triplet) == command, triplet
+
+
+def test_qemu_commands_agree_with_what_bitbake_printed():
+    """The literals above against the machine table's BitBake values (no library code)."""
+    machines = json.loads((REPO / "lib" / "pyrust" / "data" / "machines.json").read_text())["machines"]
+    for machine, command in (("qemuppc", OE_QEMU_COMMANDS["powerpc-linux-gnu"]),
+                             ("qemumips64", OE_QEMU_COMMANDS["mips64-linux-gnuabi64"]),
+                             ("qemuarm", OE_QEMU_COMMANDS["arm-linux-gnueabihf"])):
+        printed = machines[machine]["glibc"]
+        assert command[1:] == ("-r", printed["OLDEST_KERNEL"], *printed["QEMU_EXTRAOPTIONS"].split()), machine
 
 
 def test_every_source_row_is_a_supported_version(btc):
