@@ -15,7 +15,9 @@
 # Needs a machine that can build (network for the fetches, a few hours of CPU): the
 # modules' do_install already runs pyrust's QA check; these tests also re-check ${D}
 # from outside the build with the same library, so a QA check that silently skipped
-# cannot pass them.
+# cannot pass them. Each case also reads its own recipes' do_install logs (${T}/log.do_install):
+# the class's QA check must say it imported exactly those modules under the machine's
+# qemu-user binary.
 #
 # The cases build up to do_install, not do_build: the class's fix and its QA check are
 # complete when do_install ends, while do_build adds packaging and the recipes' runtime
@@ -26,6 +28,7 @@
 
 import os
 import pathlib
+import re
 
 from oeqa.selftest.case import OESelftestTestCase
 from oeqa.utils.commands import bitbake, get_bb_vars
@@ -36,7 +39,7 @@ RECIPES = ("python3-pyrust-example", "python3-rpds-py")
 class PyrustQemuUser(OESelftestTestCase):
     """The recipes build, and their modules carry the right suffix and import on the target."""
 
-    def _check_machine(self, machine):
+    def _check_machine(self, machine, qemu_binary):
         self.write_config(f'MACHINE = "{machine}"\nINHERIT += "pyrust"\nPYRUST_STAGE_TARGET_PYTHON = "1"\n')
         bitbake("-c install " + " ".join(RECIPES))
         import pyrust.check
@@ -52,7 +55,7 @@ class PyrustQemuUser(OESelftestTestCase):
             # each name once: get_bb_vars removes a found name from its list once and sets
             # whatever is left to None at the end (a second QEMU_OPTIONS lost -cpu 7400)
             names = dict.fromkeys([*pyrust.target.BITBAKE_VARIABLES, "D", "RECIPE_SYSROOT", "STAGING_BINDIR_NATIVE",
-                                   "QEMU_OPTIONS", "PYTHON_SITEPACKAGES_DIR", "bindir"])
+                                   "QEMU_OPTIONS", "PYTHON_SITEPACKAGES_DIR", "bindir", "T"])
             values = get_bb_vars(names, recipe)
             target = pyrust.target.target_from_vars({k: v for k, v in values.items()
                                                      if k in pyrust.target.BITBAKE_VARIABLES and v is not None})
@@ -68,12 +71,20 @@ class PyrustQemuUser(OESelftestTestCase):
                                                 elf_tools=elf_tools)
             self.assertEqual([str(f) for f in outcome.findings], [])
             self.assertEqual(sorted(outcome.imported), sorted(m.name for m in modules), outcome.notes)
+            # what this build's own QA check said in its do_install log (the class's bb.note)
+            log = (pathlib.Path(values["T"]) / "log.do_install").read_text(errors="replace")
+            imported = re.search(r"pyrust: imported under (qemu-\S+) with \S+: (.*)", log)
+            self.assertTrue(imported, f"{recipe}: no 'pyrust: imported under' line in its do_install log:\n{log[-3000:]}")
+            self.assertEqual((imported.group(1), sorted(imported.group(2).split())),
+                             (qemu_binary, sorted(m.name for m in modules)), imported.group(0))
+            self.assertIn(f"pyrust: QA check of {len(modules)} module(s): 0 finding(s)", log)
 
+    # qemu-user binaries: qemu_target_binary() in oe-core's meta/lib/oe/qemu.py
     def test_qemuarm(self):
-        self._check_machine("qemuarm")
+        self._check_machine("qemuarm", "qemu-arm")
 
     def test_qemumips64(self):
-        self._check_machine("qemumips64")
+        self._check_machine("qemumips64", "qemu-mips64")
 
     def test_qemuppc(self):
-        self._check_machine("qemuppc")
+        self._check_machine("qemuppc", "qemu-ppc")
