@@ -465,6 +465,20 @@ def _check_sysroot(arch: str, sysroot: Path, name: str = f"python{PYTHON_VERSION
         raise FetchError(f"fetch {arch}: the dynamic loader {elf.interpreter} does not resolve inside the sysroot")
 
 
+def unpack_debs(files: Sequence[Path], root: Path, arch: str) -> tuple[list[Path], list[str]]:
+    """``dpkg-deb -x`` each of ``files`` into ``root`` (never installed), then make Debian's
+    absolute symbolic links relative and add the merged-/usr links, so that qemu-user can
+    use ``root`` as the target's root (``-L``). Returns (the links made relative, the
+    merged-/usr links made), for progress lines.
+
+    Raises:
+        FetchError: dpkg-deb failed on a file (its message names it).
+    """
+    for deb in files:
+        _run(["dpkg-deb", "-x", str(deb), str(root)], arch, f"unpacking {deb.name}")
+    return relativize_symlinks(root), _merged_usr_links(root)
+
+
 def _publish(tmp: Path, final: Path, manifest: dict, arch: str) -> None:
     """Write the manifest (last: it marks the tree complete) and rename ``tmp`` to ``final``
     in one step; when another run got there first, keep its copy."""
@@ -561,10 +575,7 @@ def fetch_python(arch: str, python: str, cache: Path | None = None, progress: Pr
     files = _download(arch, {p: versions[p] for p in packages}, root, progress, opts)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=sysroots))
     try:
-        for deb in files:
-            _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
-        relativize_symlinks(tmp)
-        _merged_usr_links(tmp)
+        unpack_debs(files, tmp, arch)
         _python3_link(tmp, name)
         _check_sysroot(arch, tmp, name)
         _publish(tmp, final, {

@@ -79,11 +79,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pyrust.cache import cache_dir as default_cache_dir
+from pyrust.debianpython import relativize_symlinks
 from pyrust.machines import machine_vars
 from pyrust.sysconfigdata import read_sysconfigdata
 from pyrust.tables import CPYTHON_VERSIONS
 from pyrust.target import target_from_vars
-from testbed_support.provision import MANIFEST, ProvisionError, file_lock, provision_debian_source, relativize_symlinks
+from testbed_support.provision import MANIFEST, ProvisionError, file_lock, provision_debian_source
 from testbed_support.provision import clean_stale as clean_stale_staging
 from testbed_support.session import run_in_session
 

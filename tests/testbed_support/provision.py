@@ -63,7 +63,6 @@ from pyrust.debianpython import (  # the tables, names and fix-ups the product's
     _check_sysroot,
     _download,
     _is_root,
-    _merged_usr_links,
     _publish,
     _python3_link,
     _run,
@@ -73,8 +72,8 @@ from pyrust.debianpython import (  # the tables, names and fix-ups the product's
     debian_python,
     find_sysroot,
     interpreter_name,
-    relativize_symlinks,
     sysroot_name,
+    unpack_debs,
 )
 from pyrust.debianpython import FetchError as ProvisionError
 from pyrust.errors import InputError
@@ -286,13 +285,10 @@ def provision_debian_python(debian_arch: str, cache_dir: Path | None = None, pro
 
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=sysroots))
     try:
-        for deb in files:
-            _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
-        links = relativize_symlinks(tmp)
+        links, made = unpack_debs(files, tmp, arch)
         if links:
             progress(f"provision {arch}: made {len(links)} absolute symlinks relative: "
                      + ", ".join(str(p.relative_to(tmp)) for p in links[:4]) + (" ..." if len(links) > 4 else ""))
-        made = _merged_usr_links(tmp)
         if made:
             progress(f"provision {arch}: merged-/usr links {', '.join(made)}")
         _python3_link(tmp, name)
@@ -360,10 +356,7 @@ def provision_debian_packages(packages: Sequence[str], arch: str = "amd64", suit
     files = _download(arch, {p: versions[p] for p in packages}, root, progress, opts)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=tools))
     try:
-        for deb in files:
-            _run(["dpkg-deb", "-x", str(deb), str(tmp)], arch, f"unpacking {deb.name}")
-        relativize_symlinks(tmp)
-        _merged_usr_links(tmp)
+        unpack_debs(files, tmp, arch)
         _publish(tmp, final, {"packages": versions, "suite": suite, "arch": arch}, arch)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
