@@ -180,10 +180,13 @@ def test_insane_skip_global_and_per_recipe_combine(mipsel: Build) -> None:
     assert "pyrust-ext-suffix" not in proc.stdout and "pyrust-import" not in proc.stdout
 
 
+HANG_TIMEOUT = 20.0  # seconds: PYRUST_IMPORT_TIMEOUT of the hanging recipe
+
+
 @pytest.fixture(scope="module")
 def faults(site_conf: Path) -> Build:
     build = Build("build-qemuarm-faults", "qemuarm")
-    build.configure('PYRUST_IMPORT_TIMEOUT:pn-python3-pyrust-fault-hang = "20"')
+    build.configure(f'PYRUST_IMPORT_TIMEOUT:pn-python3-pyrust-fault-hang = "{HANG_TIMEOUT:g}"')
     return build
 
 
@@ -195,18 +198,19 @@ def test_segfault_on_import_fails_with_the_signal(faults: Build) -> None:
 
 
 def test_hang_on_import_fails_within_the_timeout(faults: Build) -> None:
-    """The import never returns: do_install fails once PYRUST_IMPORT_TIMEOUT (20 s) is
+    """The import never returns: do_install fails once PYRUST_IMPORT_TIMEOUT (HANG_TIMEOUT) is
     up, its buildstats say so, and no emulated interpreter is left running."""
     proc = faults.bitbake("-c", "install", "python3-pyrust-fault-hang")
     assert proc.returncode != 0
     lines = [line for line in errors(proc.stdout) if "[pyrust-import]" in line]
-    assert lines and "within 20 s" in lines[0], errors(proc.stdout)
+    assert lines and f"within {HANG_TIMEOUT:g} s" in lines[0], errors(proc.stdout)
     # buildstats (oe-core's default USER_CLASSES) records the task's elapsed seconds
     stats = sorted(Path(faults.var("python3-pyrust-fault-hang", "BUILDSTATS_BASE")).glob("*/python3-pyrust-fault-hang-*/do_install"),
                    key=lambda p: p.stat().st_mtime)
     assert stats, "no buildstats for do_install"
     elapsed = float(re.search(r"Elapsed time: ([0-9.]+) seconds", stats[-1].read_text()).group(1))
-    assert 20 <= elapsed < 20 + 40, elapsed
+    # the import run is killed at the timeout; the rest of do_install (sysroot, install, static check) is short
+    assert HANG_TIMEOUT <= elapsed < 3 * HANG_TIMEOUT, elapsed
     ps = subprocess.run(["ps", "-eo", "args"], text=True, capture_output=True).stdout.splitlines()
     assert not [p for p in ps if "pyrust_fault" in p or p.startswith("qemu-arm ")], ps
 
