@@ -278,6 +278,13 @@ def render(records: list[dict]) -> str:
         "in `${D}` ends with the target CPython's EXT_SUFFIX or `.abi3.so`, read from the",
         "`_sysconfigdata` in the recipe sysroot, not from this layer's library.",
         "",
+        "Every build stops at do_install: do_package and do_package_qa need the packaging tools",
+        "(rpm-native, opkg-utils-native, assumed provided and never run here) and the package split",
+        "of oe-core's python3, which the test bed stands in for with prebuilt interpreters (see",
+        "tests/build/README.md). Runtime dependencies (RDEPENDS) are therefore not in the sysroot",
+        "the import check runs in; a module whose initialisation imports one is *loaded* (its file",
+        "found and its shared object initialised up to that import), as a real build would show too.",
+        "",
         "## Summary",
         "",
         f"- cells built with and without the fix: {len(both)} ({len({c[0] for c in both})} recipes, "
