@@ -1,7 +1,7 @@
 """Per-release tables and rules: scarthgap, wrynose, master.
 
 Each release's table (lib/pyrust/data/machines[-<release>].json) comes from that
-release's own BitBake (scripts/gen-oe-facts --release; tests/bitbake checks it against
+release's own BitBake (tests/tools/gen-oe-facts --release; tests/bitbake checks it against
 BitBake again). Here: the tables are complete and consistent with their release block,
 the library picks the release from LAYERSERIES_CORENAMES, and where CPython's probe
 finds no triplet and the release's python3 presets none (scarthgap), the ABI has no

@@ -1,7 +1,7 @@
 """The library's derivations against what real BitBake printed for every oe-core tune.
 
 tests/data/oe_tunes.json holds `bitbake -e python3-rpds-py` variables for every tune in
-AVAILTUNES of the 12 oe-core qemu machines (scripts/gen-oe-facts). Where the library
+AVAILTUNES of the 12 oe-core qemu machines (tests/tools/gen-oe-facts). Where the library
 derives a value that BitBake also printed, the derivation is checked against BitBake's.
 """
 

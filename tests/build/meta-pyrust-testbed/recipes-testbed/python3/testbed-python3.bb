@@ -3,7 +3,7 @@ DESCRIPTION = "oe-core cross-builds python3 from python.org's source, which this
 cannot reach (nor can it build gcc and glibc first). This recipe provides 'python3' \
 (PREFERRED_PROVIDER_python3 = testbed-python3) from a prebuilt target interpreter: Debian's \
 packages fetched from Debian's archive with their checksums, or a CPython cross-built from \
-Debian's source by meta-pyrust's scripts/build-target-cpython. tests/build/build_testbed.py writes \
+Debian's source by meta-pyrust's tests/tools/build-target-cpython. tests/build/build_testbed.py writes \
 TESTBED_PYTHON3_SRC_URI per architecture. It stages what oe-core's python3 stages for \
 dependent recipes (libpython, the standard library, python-sysconfigdata/_sysconfigdata.py), \
 plus the C library and loader the prebuilt interpreter needs, because glibc is assumed \
