@@ -140,11 +140,13 @@ class OETestbed:
 
     def gen_oe_facts(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
         """Run tests/tools/gen-oe-facts (host side; it drives BitBake through oe-testbed)."""
+        # a shim (tests/tools/_pymodule) that runs the module with $PYTHON: this interpreter
         return subprocess.run(
-            [sys.executable, str(GEN_OE_FACTS), "--release", self.release, *args],
+            [str(GEN_OE_FACTS), "--release", self.release, *args],
             text=True,
             capture_output=True,
             timeout=timeout,
+            env={**os.environ, "PYTHON": sys.executable},
         )
 
 
