@@ -19,7 +19,7 @@ import build_testbed as tb
 import pytest
 import recipe_matrix as rm
 
-pytestmark = pytest.mark.build  # the last test is the opt-in tier "matrix" instead
+pytestmark = pytest.mark.build
 
 MACHINE = "qemumips-mips32r2el"
 #: the emulator the import check must have used: the test bed's own row for mipsel
@@ -51,15 +51,3 @@ def test_cbor2_without_the_fix(site_conf: Path) -> None:
     assert all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
     assert record["imported"] == {"qemu": QEMU, "modules": sorted(rm.dotted(m) for m in record["modules"])}, record
     assert rm.drift(record) == []
-
-
-@pytest.mark.matrix
-def test_the_whole_matrix_agrees_with_the_table(site_conf: Path) -> None:
-    """Opt-in tier ``matrix``: every cell of docs/recipes.md built again (every recipe of
-    recipe_matrix.cell_recipes(machine) x recipe_matrix.MACHINES x fix on/off); each new record must
-    equal the committed one in everything but its times."""
-    problems = []
-    for machine in rm.MACHINES:
-        for fix in (True, False):
-            problems += [p for record in rm.run_cells(machine, fix, rm.cell_recipes(machine)) for p in rm.drift(record)]
-    assert problems == []
