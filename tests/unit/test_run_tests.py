@@ -51,3 +51,15 @@ def test_ci_rule_is_testbeds(tmp_path, ci):
     expected = under_ci({} if ci is None else {"CI": ci})
     assert expected == ((ci or "").strip().lower() in ("1", "true", "yes"))
     assert f"=== under CI: {'yes' if expected else 'no'} " in proc.stdout, proc.stdout
+
+
+def test_each_opt_in_tier_stays_out_of_the_unit_tier():
+    """A tier marker missing from conftest's tier list made its tests unit tests as well: the
+    whole recipe matrix (marker ``matrix``) ran under ``pytest -m unit``. tests/build holds only
+    build-bed tiers, so ``-m unit`` must select none of its tests (pytest exits 5)."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-m", "unit", "tests/build"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 5, proc.stdout[-2000:]
+    matrix = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-m", "matrix", "tests/build"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert matrix.returncode == 0 and "test_the_whole_matrix_agrees_with_the_table" in matrix.stdout, matrix.stdout[-2000:]
