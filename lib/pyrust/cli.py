@@ -1,7 +1,8 @@
 """The ``pyrust`` command line: a thin shell over the library.
 
 ``pyrust abi`` prints a target's Python ABI; ``pyrust check`` checks built extension
-modules. Exit status: 0 success, 1 findings (check), 2 bad input (one line on stderr
+modules; ``pyrust test`` runs a wheel's tests on the target (:mod:`pyrust.testcmd`).
+Exit status: 0 success, 1 findings (check) or failed tests (test: pytest's status), 2 bad input (one line on stderr
 naming the input, its value and what was expected).
 """
 
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(env)
     env.add_argument("--out", type=Path, required=True, help="directory for the generated files")
     env.add_argument("--linker", help="cross linker (default: Debian's <triplet>-gcc)")
+    env.add_argument("--zig", nargs="?", const="maturin", metavar="TOOL",
+                     help="link with zig from PyPI's ziglang, no cross gcc: for `maturin build --zig` (TOOL maturin, the default) "
+                          "or `cargo zigbuild` (TOOL cargo-zigbuild); a name on PATH or a path")
     env.add_argument("--cargo-lock", type=Path, help="the crate's Cargo.lock, to read its PyO3 version")
     env.add_argument("--build-std", choices=("auto", "yes", "no"), default="auto",
                      help="build Rust's std from source (auto: when $RUSTC has no std for the target)")
@@ -68,6 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--python-path", default=None, help="the interpreter inside --sysroot (default: /usr/bin/python3)")
     check.add_argument("--timeout", type=float, default=120.0, help="seconds for the import run (default 120)")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a .whl, a directory or a .so file")
+    test = sub.add_parser("test", help="run a wheel's tests (pytest) with the target's interpreter under qemu-user")
+    _add_target_options(test)
+    test.add_argument("--fetch-python", action="store_true",
+                      help="without --sysroot: unpack Debian's interpreter of the target's Python version into the cache")
+    test.add_argument("--python-path", default=None, help="the interpreter inside --sysroot (default: /usr/bin/python3)")
+    test.add_argument("--tests", type=Path, help="the test directory, or an sdist whose tests/ to run (default: PATH/tests, else ./tests)")
+    test.add_argument("--with", dest="with_", action="append", default=[], metavar="REQ",
+                      help="a test requirement (PEP 508, repeatable); pytest and the wheel's Requires-Dist are always installed")
+    test.add_argument("-r", "--requirement", action="append", default=[], type=Path, metavar="FILE", help="a pip requirements file (repeatable)")
+    test.add_argument("--extra", action="append", default=[], metavar="NAME", help="also install the requirements of the wheel's extra NAME")
+    test.add_argument("--find-links", action="append", default=[], type=Path, metavar="DIR",
+                      help="a directory of wheels for pip (pure-Python, or built for the target)")
+    test.add_argument("--no-index", action="store_true", help="install from --find-links only, not from the package index")
+    test.add_argument("--pytest-args", default="", metavar="ARGS", help="arguments for pytest, one shell-quoted string, e.g. \"-k 'not slow' -x\"")
+    test.add_argument("--timeout", type=float, default=900.0, help="seconds for the pip install and for the test run, each (default 900)")
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a .whl built for the target, or a project directory (dist/, target/wheels/)")
     return parser
 
 
@@ -207,8 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"pyrust: warning: {warning}", file=sys.stderr)
             version = pyo3_version(args.cargo_lock) if args.cargo_lock else None
             build_std = args.build_std == "yes" or (args.build_std == "auto" and not has_prebuilt_std(target.rust_target_upstream))
+            zig = None
+            if args.zig is not None:
+                from pyrust.zig import zig_environment
+
+                zig = zig_environment(args.zig, target)
             env = prepare_standalone_build(target, resolution.abi, args.sysroot, args.out,
-                                           args.linker, version, build_std)
+                                           args.linker, version, build_std, zig)
             _print_abi({"environment": env}, args.format)
             return EXIT_OK
         if args.command == "check":
@@ -219,6 +244,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_sysroot_version(target_from_vars(values), args, release)
             findings = run_check(args, values, release)
             return EXIT_FINDINGS if findings else EXIT_OK
+        if args.command == "test":
+            from pyrust.testcmd import run_test
+
+            values = collect_vars(args.machine, args.env_file, args.var, args.release)
+            release = release_of(values, args.release)
+            check_sysroot_version(target_from_vars(values), args, release)
+            return run_test(args, values, release)
     except InputError as err:
         print(f"pyrust: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -7,6 +7,7 @@ Generated files are rendered from jinja2 templates in ``pyrust/templates``.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyrust.errors import InputError
@@ -75,7 +76,7 @@ def has_prebuilt_std(rust_target: str, rustc: str | None = None) -> bool:
 def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outdir: Path,
                              linker: str | None = None,
                              pyo3_version: tuple[int, int, int] | None = None,
-                             build_std: bool = False) -> dict[str, str]:
+                             build_std: bool = False, zig: Mapping[str, str] | None = None) -> dict[str, str]:
     """Write pyo3.config and cargo-config.toml into ``outdir``; return the build environment.
 
     Args:
@@ -87,6 +88,10 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
         build_std: build the Rust standard library from source (targets Debian ships
             no std for: mipsel, mips64el, powerpc, mips64); sets RUSTC_BOOTSTRAP=1 and
             ``[unstable] build-std`` in the cargo configuration.
+        zig: link with zig instead (``maturin build --zig``): the variables
+            :func:`pyrust.zig.zig_environment` checked and returned; then no linker is
+            set (cargo-zigbuild sets CARGO_TARGET_<T>_LINKER only where it is unset) and
+            ``linker`` must be None.
 
     Returns:
         Environment to run ``maturin build`` (or ``pip wheel`` with setuptools-rust) in:
@@ -97,13 +102,15 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
         :func:`pyrust.export.build_environment`.
 
     Raises:
-        InputError: the linker is not on PATH, or jinja2 is missing.
+        InputError: the linker is not on PATH (or given with ``zig``), or jinja2 is missing.
 
     Note: maturin's manylinux/auditwheel pass cannot parse some MIPS objects; build with
     ``--compatibility off`` (as maturin's PEP 517 backend, and so oe-core, does).
     """
-    linker = linker or default_linker(abi)
-    if shutil.which(linker) is None:
+    if zig is not None:
+        if linker is not None:
+            raise InputError("--linker", linker, "no --linker with --zig (zig is the linker)")
+    elif shutil.which(linker := linker or default_linker(abi)) is None:
         raise InputError("--linker", linker, "a cross linker on PATH (Debian: apt install gcc-" + linker.removesuffix("-gcc") + ")")
     outdir.mkdir(parents=True, exist_ok=True)
     lib_dir = Path(sysroot) / "usr" / "lib"
@@ -113,11 +120,12 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
         "PYO3_CROSS_PYTHON_VERSION": abi.version,
         "PYO3_CROSS_LIB_DIR": str(lib_dir),
         "CARGO_BUILD_TARGET": rust_target,
-        cargo_env_name(rust_target, "LINKER"): linker,
         # PyO3 0.26+: build as an extension module (no libpython link) without the
         # deprecated "extension-module" feature; maturin sets it too.
         "PYO3_BUILD_EXTENSION_MODULE": "1",
     }
+    if linker is not None:
+        env[cargo_env_name(rust_target, "LINKER")] = linker
     if build_std:
         env["RUSTC_BOOTSTRAP"] = "1"
     extra = pyo3_config_lines(abi, pyo3_version)
@@ -130,4 +138,5 @@ def prepare_standalone_build(target: Target, abi: PythonABI, sysroot: Path, outd
                                    build_std=build_std))
     env["PYRUST_CARGO_CONFIG"] = str(cargo_config)
     env.update(build_environment(target, abi))
+    env.update(zig or {})
     return env
