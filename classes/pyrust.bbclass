@@ -29,8 +29,9 @@ PYRUST_IMPORT_CHECK ?= "1"
 PYRUST_TARGET_PYTHON ?= "${bindir}/python3"
 # Seconds the whole import run may take before its process group is killed.
 PYRUST_IMPORT_TIMEOUT ?= "120"
-# The QA names the checks report (pyrust.check.QA_NAMES: pyrust-ext-suffix pyrust-elf pyrust-import).
-PYRUST_QA ?= "${@' '.join(pyrust.check.QA_NAMES)}"
+# The QA names the checks report (pyrust.check.QA_NAMES: pyrust-ext-suffix pyrust-elf pyrust-import;
+# pyrust.ptest.QA_PTEST: pyrust-ptest).
+PYRUST_QA ?= "${@' '.join(pyrust.check.QA_NAMES + (pyrust.ptest.QA_PTEST,))}"
 # GNU readelf for the modules' dynamic symbols (the QA check needs no pyelftools: ELF
 # headers come from oe.qa.ELFFile, as in insane.bbclass). HOSTTOOLS has readelf, and
 # it reads the ELF files of every architecture (a host objdump does not).
@@ -40,6 +41,17 @@ PYRUST_READELF ?= "readelf"
 # the build tool would without this layer, and the QA check after do_install says whether
 # that is right for the target. Use it to audit a build without the layer's fix.
 PYRUST_FIX ?= "1"
+# Beyond "it imports": "1" runs the recipe's own test suite (what its run-ptest runs, from
+# ${D}${PTEST_PATH}: pytest for oe-core's ptest-python-pytest recipes) with the target
+# python3 under qemu-user after do_install, in do_pyrust_ptest (before do_package). Needs
+# "ptest" in DISTRO_FEATURES (ptest.bbclass installs the tests) and the target interpreter
+# (PYRUST_STAGE_TARGET_PYTHON = "1"); only then are the recipes of the runtime closure
+# (RDEPENDS:${PN}-ptest: python3-pytest, ...) built for the target and staged for the task.
+# Failing tests are pyrust-ptest findings; results go to ${T}/pyrust-ptest.json
+# (testresults.json shape, read by resulttool) and the whole output to ${T}/pyrust-ptest.log.
+PYRUST_PTEST ?= "0"
+# Seconds the whole suite may take before its process group is killed.
+PYRUST_PTEST_TIMEOUT ?= "900"
 
 def pyrust_target(d):
     import pyrust.datastore
@@ -217,6 +229,74 @@ python pyrust_qa_check() {
 }
 pyrust_qa_check[vardepsexclude] += "PYRUST_SYSROOT"
 
+python do_pyrust_ptest() {
+    import json
+    import os
+    import pathlib
+    import time
+    import oe.qa
+    import pyrust.datastore
+    import pyrust.ptest
+    pn = d.getVar("PN")
+    ptest_dir = d.expand("${D}${PTEST_PATH}")
+    script = os.path.join(ptest_dir, "run-ptest")
+    if not os.path.isfile(script):
+        bb.note("pyrust: no %s: nothing to run (the recipe ships no ptest)" % script)
+        return
+    with open(script) as f:
+        args = pyrust.ptest.pytest_args_of_run_ptest(f.read())
+    if args is None:
+        bb.note("pyrust: %s runs more than pytest; only pytest suites run at build time" % script)
+        return
+    sysroot = d.getVar("PYRUST_SYSROOT")
+    python = d.getVar("PYRUST_TARGET_PYTHON")
+    skip = set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + pn) or "").split())
+    if not sysroot or not os.path.exists(sysroot + python):
+        if pyrust.ptest.QA_PTEST not in skip:
+            oe.qa.handle_error(pyrust.ptest.QA_PTEST, "%s: tests not run: no target interpreter %s in %r "
+                               "(set PYRUST_STAGE_TARGET_PYTHON = \"1\" in local.conf)" % (pn, python, sysroot), d)
+        oe.qa.exit_if_errors(d)
+        return
+    target, _ = pyrust_resolution(d)
+    site = d.getVar("PYTHON_SITEPACKAGES_DIR")
+    modules = [pathlib.Path(d.getVar("D") + site)] if os.path.isdir(d.getVar("D") + site) else []
+    timeout = float(d.getVar("PYRUST_PTEST_TIMEOUT"))
+    run = pyrust.ptest.run_pytest(target, pathlib.Path(sysroot), python, pathlib.Path(ptest_dir), args=args,
+                                  module_dirs=modules, extra_paths=[sysroot + site], timeout=timeout,
+                                  elf_tools=pyrust.datastore.elf_tools(d))
+    log = d.expand("${T}/pyrust-ptest.log")
+    with open(log, "w") as f:
+        f.write(run.output)
+    results = d.expand("${T}/pyrust-ptest.json")
+    configuration = {name: d.getVar(name) or "" for name in ("MACHINE", "DISTRO", "TCLIBC", "TUNE_PKGARCH", "PN", "PV")}
+    configuration["PYRUST_QEMU"] = target.qemu_binary or ""
+    result_id = "pyrust-ptest_%s_%s_%s" % (pn, d.getVar("MACHINE"), d.getVar("DATETIME"))
+    with open(results, "w") as f:
+        json.dump(pyrust.ptest.testresults(pn, run, configuration, result_id), f, indent=1, sort_keys=True)
+    bb.note("pyrust: %s under %s with %s: %s (results: %s, output: %s)" % (
+        pn, target.qemu_binary, python, pyrust.ptest.summary(run), results, log))
+    if pyrust.ptest.QA_PTEST not in skip:
+        for problem in pyrust.ptest.problems(run, timeout):
+            oe.qa.handle_error(pyrust.ptest.QA_PTEST, "%s: %s" % (pn, problem), d)
+    oe.qa.exit_if_errors(d)
+}
+do_pyrust_ptest[vardepsexclude] += "PYRUST_SYSROOT DATETIME"
+# the test dependencies (python3-pytest, ...) for the target, in this task's recipe sysroot
+do_pyrust_ptest[prefuncs] += "extend_recipe_sysroot"
+
+# The runtime closure for do_pyrust_ptest. [recrdeptask] adds the named task of the direct
+# DEPENDS and RDEPENDS, then recurses only along task edges; runtime edges between other
+# recipes exist only from packaging (do_package_qa[rdeptask]), which a build may not have run.
+# With PYRUST_PTEST = "1" every target recipe gets this no-op task, whose [rdeptask] edges
+# follow RDEPENDS (python3-pytest -> python3-pluggy -> ...): do_pyrust_ptest depends on it,
+# so each recipe of the closure lands in its recrdeptask's reach (bitbake/lib/bb/runqueue.py,
+# "Resolve recursive 'recrdeptask' dependencies"). Without PYRUST_PTEST no task is added.
+do_pyrust_runtime_closure() {
+    :
+}
+do_pyrust_runtime_closure[noexec] = "1"
+do_pyrust_runtime_closure[rdeptask] = "do_pyrust_runtime_closure"
+
 # Once per build, on the console where users look (not only in each task log): the
 # import check needs the target interpreter in the recipe sysroots, which oe-core's
 # python3 does not stage unless PYRUST_STAGE_TARGET_PYTHON = "1" (python3_%.bbappend).
@@ -228,9 +308,14 @@ python pyrust_build_started() {
         bb.warn("pyrust: the import check after do_install is skipped in this build: no target python3 in the "
                 "recipe sysroots. Set PYRUST_STAGE_TARGET_PYTHON = \"1\" in local.conf to run it, or "
                 "PYRUST_IMPORT_CHECK = \"0\" to silence this (the suffix and ELF checks run either way).")
+    if e.data.getVar("PYRUST_PTEST") == "1" and not bb.utils.contains("DISTRO_FEATURES", "ptest", True, False, e.data):
+        bb.warn("pyrust: PYRUST_PTEST = \"1\" runs no test in this build: \"ptest\" is not in DISTRO_FEATURES, so no "
+                "recipe installs its tests (add it: DISTRO_FEATURES:append = \" ptest\")")
 }
 
 python __anonymous() {
+    if d.getVar("PYRUST_PTEST") == "1" and not any(bb.data.inherits_class(c, d) for c in ("native", "nativesdk", "cross")):
+        bb.build.addtask("do_pyrust_runtime_closure", None, None, d)
     # Only target recipes that build with PyO3; everything else stays untouched.
     if not pyrust_covered(d):
         return
@@ -240,6 +325,11 @@ python __anonymous() {
         d.appendVarFlag("do_configure", "postfuncs", " pyrust_amend_pyo3_config")
     d.appendVarFlag("do_install", "postfuncs", " pyrust_qa_check")
     bb.build.addtask("do_pyrust_show_env", None, None, d)
+    if d.getVar("PYRUST_PTEST") == "1" and d.getVar("PTEST_ENABLED") == "1":
+        # after ptest.bbclass's do_install_ptest_base; the runtime closure (the recipe's own
+        # RDEPENDS and RDEPENDS:${PN}-ptest, recursively) staged through do_populate_sysroot
+        bb.build.addtask("do_pyrust_ptest", "do_package", "do_install_ptest_base do_install do_pyrust_runtime_closure", d)
+        d.setVarFlag("do_pyrust_ptest", "recrdeptask", "do_populate_sysroot")
     for qa in (d.getVar("PYRUST_QA") or "").split():
         if qa not in (d.getVar("ERROR_QA") or "").split() and qa not in (d.getVar("WARN_QA") or "").split():
             d.appendVar("ERROR_QA", " " + qa)

@@ -14,6 +14,7 @@ BBIMPORTS = [
     "datastore",
     "errors",
     "export",
+    "ptest",
     "resolve",
 ]
 

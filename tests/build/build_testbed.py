@@ -55,13 +55,19 @@ CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: installer for every PEP 517 recipe; setuptools, wheel, setuptools-rust,
 #: setuptools-scm, cffi and pycparser for the setuptools-rust recipes (python3-bcrypt,
 #: meta-python's python3-cbor2), which depend on their -native variants; flit-core for
-#: python3-typing-extensions (a build dependency of meta-python's python3-pydantic-core).
+#: python3-typing-extensions (a build dependency of meta-python's python3-pydantic-core);
+#: hatchling (with its own dependencies) and hatch-vcs for the test dependencies that
+#: do_pyrust_ptest stages (python3-pygments, -colorama, -iniconfig).
 VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1", "setuptools==84.0.0", "wheel==0.48.0",
-             "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0", "flit-core==3.12.0")
+             "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0", "flit-core==3.12.0",
+             "hatchling==1.31.0", "hatch-vcs==0.5.0", "pathspec==1.1.1", "pluggy==1.6.0", "packaging==26.3",
+             "editables==0.6", "trove-classifiers==2026.6.1.19")
 #: Their oe-core names, assumed provided (the venv is what they would install).
 NATIVE_TOOLS = ("python3-native", "python3-maturin-native", "python3-build-native", "python3-installer-native",
                 "python3-setuptools-native", "python3-wheel-native", "python3-setuptools-rust-native",
-                "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native", "python3-flit-core-native")
+                "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native", "python3-flit-core-native",
+                "python3-hatchling-native", "python3-hatch-vcs-native", "python3-pathspec-native", "python3-pluggy-native",
+                "python3-packaging-native", "python3-editables-native", "python3-trove-classifiers-native")
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,13 @@ RECIPES = (
     # 103 crates (5.5 to 7 min per cell here): the 32-bit mipsel tune only, where its atomics patches matter
     Recipe("python3-pydantic-core", "meta-python", "pydantic_core", machines=("qemumips-mips32r2el",)),
     Recipe("python3-typing-extensions", "oe-core", "typing_extensions", dependency=True),
+    # the runtime closure of RDEPENDS:${PN}-ptest, which do_pyrust_ptest (PYRUST_PTEST = "1") stages
+    Recipe("python3-pytest", "oe-core", "pytest", dependency=True),
+    Recipe("python3-pluggy", "oe-core", "pluggy", dependency=True),
+    Recipe("python3-iniconfig", "oe-core", "iniconfig", dependency=True),
+    Recipe("python3-packaging", "oe-core", "packaging", dependency=True),
+    Recipe("python3-pygments", "oe-core", "pygments", dependency=True),
+    Recipe("python3-colorama", "oe-core", "colorama", dependency=True),
 )
 #: The meta-openembedded archive of ../shared/upstream (master, matching oe-core master).
 META_OE_ARCHIVE = "meta-openembedded-master.tar.xz"
@@ -518,8 +531,12 @@ def site_conf(oecore: Path) -> str:
         "# resolves providers for every task of a recipe, so the packaging tools are assumed",
         "# (they never run here) and only the recipes under test are parsed (BBMASK: the rest",
         "# of oe-core cannot be built here, and parsing it costs 1.5 to 2.5 min per configuration).",
-        'ASSUME_PROVIDED += "rpm-native dwarfsrcfiles-native opkg-utils-native zstd-native"',
-        'DISTRO_FEATURES:remove = "ptest"',
+        'ASSUME_PROVIDED += "rpm-native dwarfsrcfiles-native opkg-utils-native zstd-native virtual/update-alternatives-native virtual/update-alternatives"',
+        "# ptest is on only in build dirs that set TESTBED_PTEST = \"1\" (do_pyrust_ptest's tests)",
+        'DISTRO_FEATURES:remove = "${@\'\' if d.getVar(\'TESTBED_PTEST\') == \'1\' else \'ptest\'}"',
+        "# the test dependencies' own ptest packages are not built here (python3-packaging-ptest",
+        "# needs python3-hypothesis and python3-pretend): only the recipes under test run theirs",
+        *(f'PTEST_ENABLED:pn-{r.name} = "0"' for r in RECIPES if r.dependency),
         *recipe_masks(),
         "# oe-selftest adds meta-selftest, whose appends are for recipes masked here",
         'BBMASK += "/meta-selftest/recipes-"',
@@ -534,6 +551,8 @@ def site_conf(oecore: Path) -> str:
         "",
         "# corrections oe-core lacks: rustc >= 1.96 refuses its mips64 n64 target JSON",
         'INHERIT += "testbed-rust-target-fixes"',
+        "# python_hatchling's hatchling_rm_emptydirs needs a native site-packages (the venv stands in for it)",
+        'INHERIT += "testbed-native-python"',
         "",
         "# stand-in recipes (tests/build/meta-pyrust-testbed)",
         'PREFERRED_PROVIDER_python3 = "testbed-python3"',

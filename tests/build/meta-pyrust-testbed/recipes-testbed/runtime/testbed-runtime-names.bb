@@ -16,7 +16,15 @@ do_compile[noexec] = "1"
 # python3's own packages (meta/recipes-devtools/python/python3/python3-manifest.json) and
 # python3-cffi: what python3-bcrypt (python3-cffi python3-ctypes python3-shell),
 # meta-python's python3-cbor2 (python3-datetime), python3-hypothesis and python3-cryptography
-# (python3-cffi python3-numbers python3-threading) RDEPEND on.
+# (python3-cffi python3-numbers python3-threading) RDEPEND on; for do_pyrust_ptest's test
+# dependencies: python3-pytest's (python3-debugger python3-doctest python3-json
+# python3-tomllib python3-xml), python3-pygments' (python3-html), python3-packaging's
+# (python3-profile), and python3-unittest-automake-output, which every ptest-python-pytest
+# recipe's ${PN}-ptest RDEPENDS on: its git source (gitlab.com) cannot be reached here, and
+# it only formats pytest's console output for ptest-runner (`pytest --automake`), which
+# do_pyrust_ptest does not use (it reads pytest's JUnit XML); ptest-runner (RRECOMMENDS of
+# every ${PN}-ptest), the runner on a booted image, which do_pyrust_ptest replaces.
 RPROVIDES:${PN} = "python3-cffi python3-ctypes python3-shell python3-datetime python3-attrs python3-compression \
-                   python3-json python3-pytest python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo \
-                   python3-numbers python3-threading"
+                   python3-json python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo \
+                   python3-numbers python3-threading python3-debugger python3-doctest python3-tomllib python3-xml \
+                   python3-html python3-profile python3-unittest-automake-output ptest-runner"
