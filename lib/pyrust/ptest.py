@@ -154,8 +154,8 @@ def parse_junit(path: Path) -> tuple[TestCase, ...]:
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 status = {"failure": FAILED, "error": ERROR, "skipped": SKIPPED}[child.tag]
-                message = (child.get("message") or (child.text or "")).strip().splitlines()[0:1]
-                message = message[0] if message else ""
+                lines = (child.get("message") or (child.text or "")).strip().splitlines()
+                message = lines[0] if lines else ""
                 break
         cases.append(TestCase(name, status, message, float(case.get("time") or 0.0)))
     return tuple(cases)
@@ -187,7 +187,7 @@ def _running_test(output: str) -> str:
 
 def run_pytest(target: Target, sysroot: Path, python: str, test_dir: Path, *, args: Sequence[str] = (),
                module_dirs: Iterable[Path] = (), extra_paths: Iterable[str] = (), timeout: float = 900.0,
-               elf_tools: ElfTools | None = None) -> TestRun:
+               elf_tools: ElfTools | None = None, extra_env: dict[str, str] | None = None) -> TestRun:
     """Run pytest in ``test_dir`` with the target interpreter under qemu-user.
 
     Args:
@@ -203,6 +203,9 @@ def run_pytest(target: Target, sysroot: Path, python: str, test_dir: Path, *, ar
         timeout: seconds for the whole suite; at the limit the interpreter's whole process
             group is killed and :attr:`TestRun.timed_out` is set.
         elf_tools: how to read the interpreter's ELF header (None: pyelftools).
+        extra_env: more environment for the interpreter (``pyrust test`` passes
+            ``PYTHONPYCACHEPREFIX`` into its cache: an emulated Python compiling the
+            standard library from source costs most of a run's start-up).
 
     Returns:
         :class:`TestRun`. Never writes into ``test_dir``, ``module_dirs`` or the sysroot
@@ -229,7 +232,8 @@ def run_pytest(target: Target, sysroot: Path, python: str, test_dir: Path, *, ar
         pytest_args = [*args, "-v", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit1"]
         code = _RUNNER.format(paths=[*paths, *extra_paths], args=pytest_args)
         result = qemurun.run_target_python(target.qemu_binary, target.qemu_options, sysroot, python, code, cwd=tests,
-                                           timeout=timeout, extra_env={"PYTHONUNBUFFERED": "1"}, elf_tools=elf_tools)
+                                           timeout=timeout, extra_env={"PYTHONUNBUFFERED": "1", **(extra_env or {})},
+                                           elf_tools=elf_tools)
         output = result.stdout + (("\n" + result.stderr) if result.stderr.strip() else "")
         problem = ""
         if result.returncode == _NO_PYTEST_EXIT and "PYRUST-NO-PYTEST" in result.stdout:

@@ -9,6 +9,10 @@ import pytest
 
 import testbed as common
 
+# The test-bed layer's recipes carry their own pytest suites (ptest of
+# python3-pyrust-ptest-*), which run on the target inside BitBake, never here.
+collect_ignore = ["meta-pyrust-testbed"]
+
 
 @pytest.fixture(scope="session")
 def site_conf() -> Path:
