@@ -22,8 +22,13 @@ from pyrust.resolve import resolve_abi
 from pyrust.target import Target, target_from_vars
 
 
-def _stage(path: Path, scratch: Path, index: int) -> Path:
-    """A directory to check for ``path``: wheels unpacked, single files copied."""
+def stage(path: Path, scratch: Path, index: int) -> Path:
+    """A directory for ``path``: a directory as it is, a wheel unpacked into
+    ``scratch/input<index>``, a single file copied there (``pyrust check`` and ``pyrust test``).
+
+    Raises:
+        InputError: ``path`` does not exist, or is a wheel that is not a readable zip file.
+    """
     if not path.exists():
         raise InputError("PATH", str(path), "an existing .whl, directory or .so file")
     if path.is_dir():
@@ -46,7 +51,7 @@ HOW_TO_IMPORT = ("give --sysroot DIR (a target root with the target's python3), 
                  "interpreter of the target's Python version into the cache (no root, the host's apt untouched)")
 
 
-def _interpreter(target: Target, args: argparse.Namespace, release: str) -> tuple[Path | None, str | None]:
+def target_sysroot(target: Target, args: argparse.Namespace, release: str) -> tuple[Path | None, str | None]:
     """(sysroot, note): ``--sysroot``, or with ``--fetch-python`` Debian's interpreter of the
     target's Python version (:func:`pyrust.debianpython.fetch_python`), or a note how to get one.
 
@@ -54,7 +59,7 @@ def _interpreter(target: Target, args: argparse.Namespace, release: str) -> tupl
         InputError: ``--fetch-python`` cannot give the target's version or architecture
             (the message names them and the fix), or the fetch failed.
     """
-    if args.sysroot is not None or args.no_import:
+    if args.sysroot is not None or getattr(args, "no_import", False):
         return args.sysroot, None
     if not args.fetch_python:
         return None, f"no --sysroot: {HOW_TO_IMPORT}"
@@ -89,7 +94,7 @@ def run_check(args: argparse.Namespace, values: dict[str, str], release: str) ->
         InputError: bad input (the CLI prints it and exits 2).
     """
     target = target_from_vars(values)
-    sysroot, note = _interpreter(target, args, release)
+    sysroot, note = target_sysroot(target, args, release)
     resolution = resolve_abi(target, args.python, args.abiflags, sysroot, require_sysroot_abi=sysroot is not None, release=release)
     for warning in resolution.warnings:
         print(f"pyrust: warning: {warning}", file=sys.stderr)
@@ -98,7 +103,7 @@ def run_check(args: argparse.Namespace, values: dict[str, str], release: str) ->
           f"EXT_SUFFIX {abi.ext_suffix} ({abi.source})")
     findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="pyrust-check-") as tmp:
-        trees = [_stage(p, Path(tmp), i) for i, p in enumerate(args.paths)]
+        trees = [stage(p, Path(tmp), i) for i, p in enumerate(args.paths)]
         modules = []
         shown = {}
         for original, tree in zip(args.paths, trees):

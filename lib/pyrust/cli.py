@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--no-index", action="store_true", help="install from --find-links only, not from the package index")
     test.add_argument("--pytest-args", default="", metavar="ARGS", help="arguments for pytest, one shell-quoted string, e.g. \"-k 'not slow' -x\"")
     test.add_argument("--timeout", type=float, default=900.0, help="seconds for the pip install and for the test run, each (default 900)")
-    test.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a .whl built for the target, or a project directory (dist/, target/wheels/)")
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                      help="a .whl built for the target, or a project directory (dist/, target/wheels/)")
     return parser
 
 
