@@ -248,8 +248,9 @@ def install_for_target(abi: PythonABI, site: Path, requirements: Sequence[str], 
 
     Raises:
         InputError: a requirement has no pure-Python wheel (nor one built for the target) for
-            the target's CPython: ``"no pure-Python wheel of numpy for CPython 3.14 ...; build it
-            for the target (--find-links DIR) or drop it"``; or pip failed otherwise (its last
+            the target's CPython: ``"requirement='numpy (--with)': expected ...: there is no
+            pure-Python wheel of numpy for CPython 3.14 on linux_s390x; build it for the target
+            (--find-links DIR) or drop it"``; or pip failed otherwise (its last
             error line), timed out, or is not installed.
     """
     from pyrust.cache import cache_dir
@@ -276,8 +277,8 @@ def install_for_target(abi: PythonABI, site: Path, requirements: Sequence[str], 
         origin = (origins or {}).get(req) or (f"required by {parent}" if parent else "")
         fitting = "" if versions == "none" else f"; versions with a fitting wheel: {versions}"
         raise InputError("requirement", req + (f" ({origin})" if origin else ""),
-                         f"a pure-Python wheel (py3-none-any) or a wheel built for the target: none of {req} found for "
-                         f"{target}{fitting}; build it for the target (--find-links DIR) or drop it")
+                         f"a pure-Python wheel (py3-none-any) or one built for the target: there is no pure-Python wheel of {req} "
+                         f"for {target}{fitting}; build it for the target (--find-links DIR) or drop it")
     errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
     raise InputError("requirements", " ".join(requirements), f"a pip install for {target} that works; pip said: "
                      + (errors[-1] if errors else (output.strip().splitlines() or ["nothing"])[-1]))

@@ -176,7 +176,7 @@ def tests_from_sdist(sdist: Path, scratch: Path) -> Path:
     return scratch / wanted
 
 
-def test_directory(tests: Path | None, paths: list[Path], scratch: Path) -> Path:
+def tests_to_run(tests: Path | None, paths: list[Path], scratch: Path) -> Path:
     """The directory of tests to run: ``--tests`` (a directory, or an sdist unpacked by
     :func:`tests_from_sdist`), else the first project directory's ``tests/``, else ``./tests``.
 
@@ -239,7 +239,7 @@ def run_test(args: argparse.Namespace, values: dict[str, str], release: str) -> 
           f"{python} in {sysroot} ({emulator})")
     with tempfile.TemporaryDirectory(prefix="pyrust-test-") as tmp:
         scratch = Path(tmp)
-        tests = test_directory(args.tests, args.paths, scratch)
+        tests = tests_to_run(args.tests, args.paths, scratch)
         origins = {"pytest": "the test runner", **{r: "--with" for r in args.with_}}
         requirements = ["pytest", *args.with_]
         for wheel in wheels:
