@@ -126,3 +126,20 @@ def test_a_requirement_without_a_pure_wheel_is_refused_by_name(sdist_tests):
     error = proc.stderr.strip().splitlines()[-1]
     assert error.startswith("pyrust: error: requirement='pyyaml (--with)'") and "no pure-Python wheel of pyyaml" in error, proc.stderr
     assert "test session starts" not in proc.stdout
+
+
+def test_the_exit_status_is_pytests(tmp_path):
+    """A failing test on the target: pytest's 1, the failing test named; no tests: pytest's 5."""
+    options, platform, qemu, *_ = ROWS["s390x"]
+    require_tool(qemu)
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_order.py").write_text("import sys\n\ndef test_little():\n    assert sys.byteorder == 'little'\n\n"
+                                         "def test_import():\n    import rpds\n")
+    proc, _ = pyrust(*options, "--fetch-python", f"--tests={tests}", str(rpds_wheel(platform)), timeout=300)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
+    assert "test_order.py::test_little FAILED" in proc.stdout and "test_order.py::test_import PASSED" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1].startswith("pyrust test: 1 passed, 1 failed"), proc.stdout[-500:]
+    (tests / "test_order.py").unlink()
+    proc, _ = pyrust(*options, "--fetch-python", f"--tests={tests}", str(rpds_wheel(platform)), timeout=300)
+    assert proc.returncode == 5, proc.stdout[-2000:] + proc.stderr
