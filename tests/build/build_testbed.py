@@ -319,12 +319,15 @@ def write_wrappers(venvs: dict[str, Path]) -> Path:
     # Not links: Python finds its venv from the path it was started by, and hosttools/
     # links to these files. oe-core's python3-native has the target's Python version; here
     # each version has its own venv, chosen by the version python_pyo3 exports for the
-    # recipe (PYO3_CROSS_PYTHON_VERSION = PYTHON_BASEVERSION); the host's without it.
+    # recipe (PYO3_CROSS_PYTHON_VERSION = PYTHON_BASEVERSION) or, for the other Python
+    # recipes (the pure-Python test dependencies of do_pyrust_ptest), the test bed's
+    # TESTBED_PYTHON_VERSION (testbed-native-python.bbclass); the host's without either.
     cases = "".join(f'    {v}) exec {root}/bin/python3 "$@" ;;\n' for v, root in sorted(venvs.items()))
     write_if_changed(bindir / "nativepython3", f"""#!/bin/sh
 # meta-pyrust test bed: the native Python of the target's version (tests/build/README.md).
-case "${{PYO3_CROSS_PYTHON_VERSION:-{host_python_version()}}}" in
-{cases}    *) echo "nativepython3: the test bed has no native Python $PYO3_CROSS_PYTHON_VERSION ({' '.join(sorted(venvs))})" >&2; exit 1 ;;
+version=${{PYO3_CROSS_PYTHON_VERSION:-${{TESTBED_PYTHON_VERSION:-{host_python_version()}}}}}
+case "$version" in
+{cases}    *) echo "nativepython3: the test bed has no native Python $version ({' '.join(sorted(venvs))})" >&2; exit 1 ;;
 esac
 """, 0o755)
     write_if_changed(bindir / "pyproject-build", '#!/bin/sh\nexec nativepython3 -m build "$@"\n', 0o755)

@@ -64,6 +64,12 @@ def host_target():
     return target_from_vars(machine_vars("qemux86-64"))
 
 
+#: where this interpreter's pytest lives, given as the "sysroot's site-packages" (the host's
+#: python run through its loader as a target's may not find its own site-packages: a pyenv
+#: build started by ld.so takes its prefix from the loader's directory)
+PYTEST_SITE = [str(Path(pytest.__file__).resolve().parent.parent)]
+
+
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
 
@@ -113,7 +119,8 @@ def test_a_run_reports_what_pytest_reports_and_writes_nothing(tmp_path):
     (modules / "mymod" / "__init__.py").write_text("VALUE = 7\n")
     (suite / "tests" / "test_b.py").write_text("import mymod\n\ndef test_module_from_d():\n    assert mymod.VALUE == 7\n")
     before = snapshot(tmp_path)
-    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, module_dirs=[modules], timeout=120)
+    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, module_dirs=[modules], extra_paths=PYTEST_SITE,
+                           timeout=120)
     assert snapshot(tmp_path) == before
     assert run.returncode == 1 and not run.timed_out and not run.ok
     assert run.names(ptest.FAILED) == ["tests/test_a.py::test_fail"]
@@ -137,7 +144,7 @@ def test_a_hanging_test_is_killed_with_its_children(tmp_path):
             time.sleep(300)
         """})
     started = time.monotonic()
-    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, timeout=8)
+    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, extra_paths=PYTEST_SITE, timeout=8)
     assert time.monotonic() - started < 30
     assert run.timed_out and run.running == "tests/test_h.py::test_hangs"
     assert "did not finish within 8 s" in ptest.problems(run, 8)[-1] and "test_hangs" in ptest.problems(run, 8)[-1]
@@ -159,7 +166,7 @@ def test_no_pytest_in_the_target_root_is_named(tmp_path):
 
 def test_results_in_resulttools_shape(tmp_path):
     suite = write_suite(tmp_path / "ptest", SUITE)
-    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, timeout=120)
+    run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, extra_paths=PYTEST_SITE, timeout=120)
     data = ptest.testresults("python3-x", run, {"MACHINE": "qemux86-64", "DISTRO": "nodistro", "TCLIBC": "glibc"}, "id1")
     entry = data["id1"]
     assert entry["configuration"]["TEST_TYPE"] == "runtime" and entry["configuration"]["MACHINE"] == "qemux86-64"

@@ -13,3 +13,14 @@ hatchling_rm_emptydirs:prepend () {
 	install -d ${STAGING_LIBDIR_NATIVE}/${PYTHON_DIR}/site-packages/testbed-empty
 	install -d ${STAGING_LIBDIR}/${PYTHON_DIR}/site-packages/testbed-empty
 }
+
+# The native Python must have the target's version (pypa/installer takes the install scheme,
+# python3.X/site-packages, from the Python that runs it): the nativepython3 wrapper picks the
+# venv by PYO3_CROSS_PYTHON_VERSION, which python_pyo3 exports, else by this, exported for
+# the other target Python recipes only (the PyO3 recipes' signatures stay as they were).
+python __anonymous() {
+    if bb.data.inherits_class("python3-dir", d) and not bb.data.inherits_class("python_pyo3", d) \
+            and not any(bb.data.inherits_class(c, d) for c in ("native", "nativesdk", "cross")):
+        d.setVar("TESTBED_PYTHON_VERSION", d.getVar("PYTHON_BASEVERSION"))
+        d.setVarFlag("TESTBED_PYTHON_VERSION", "export", "1")
+}
