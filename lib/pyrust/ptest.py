@@ -73,7 +73,8 @@ class TestCase:
 class TestRun:
     """One run of a test suite on the target.
 
-    ``cases``: from the JUnit XML (empty when the run was killed before pytest wrote it);
+    ``cases``: from the JUnit XML, or, when the run was killed before pytest wrote it, from
+    the tests pytest's verbose output reported as done (:func:`cases_from_output`);
     ``returncode``: pytest's exit status (0 all passed, 1 some failed, 2 interrupted,
     3 internal error, 4 usage error, 5 no tests; negative: killed by a signal);
     ``timed_out``: killed at the time limit, ``running``: the test that was running then
@@ -175,6 +176,19 @@ def _node_id(classname: str, name: str, file: str | None) -> str:
     return "::".join([module, *parts[split:], name]) if module else name
 
 
+def cases_from_output(output: str) -> tuple[TestCase, ...]:
+    """The tests ``pytest -v`` reported as done, from its console lines
+    (``"tests/test_x.py::test_y PASSED   [ 50%]"``): what a run killed before pytest wrote its
+    JUnit XML still tells. XFAIL counts as SKIPPED and XPASS as PASSED, as in the JUnit XML."""
+    status = {"PASSED": PASSED, "FAILED": FAILED, "SKIPPED": SKIPPED, "ERROR": ERROR, "XFAIL": SKIPPED, "XPASS": PASSED}
+    cases: dict[str, TestCase] = {}
+    for line in output.splitlines():
+        match = re.match(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\b", line)
+        if match:
+            cases[match.group(1)] = TestCase(match.group(1), status[match.group(2)])
+    return tuple(cases.values())
+
+
 def _running_test(output: str) -> str:
     """The node id of the last test pytest -v started but did not report."""
     running = ""
@@ -239,7 +253,8 @@ def run_pytest(target: Target, sysroot: Path, python: str, test_dir: Path, *, ar
         if result.returncode == _NO_PYTEST_EXIT and "PYRUST-NO-PYTEST" in result.stdout:
             missing = result.stdout.split("PYRUST-NO-PYTEST", 1)[1].strip().splitlines()[0]
             problem = f"pytest cannot be imported by the target interpreter ({missing}): stage the test dependencies"
-        cases = parse_junit(junit) if junit.is_file() else ()
+        # killed before the JUnit XML was written: what -v printed as done
+        cases = parse_junit(junit) if junit.is_file() else cases_from_output(result.stdout)
     return TestRun(cases, result.returncode, result.timed_out, result.elapsed, output,
                    _running_test(result.stdout) if result.timed_out or result.signal else "", problem)
 

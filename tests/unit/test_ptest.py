@@ -147,6 +147,8 @@ def test_a_hanging_test_is_killed_with_its_children(tmp_path):
     run = ptest.run_pytest(host_target(), Path("/"), sys.executable, suite, extra_paths=PYTEST_SITE, timeout=8)
     assert time.monotonic() - started < 30
     assert run.timed_out and run.running == "tests/test_h.py::test_hangs"
+    # no JUnit XML from a killed run: the test that finished is still reported
+    assert run.names(ptest.PASSED) == ["tests/test_h.py::test_first"] and len(run.cases) == 1
     assert "did not finish within 8 s" in ptest.problems(run, 8)[-1] and "test_hangs" in ptest.problems(run, 8)[-1]
     time.sleep(0.5)
     left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
