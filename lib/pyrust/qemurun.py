@@ -99,14 +99,23 @@ def _host_elf(tools: ElfTools | None = None) -> ElfInfo | None:
     return None
 
 
-def host_can_run(path: str | os.PathLike[str], tools: ElfTools | None = None) -> bool:
-    """True when ``path`` is an ELF of the host's own kind (same e_machine, class, endianness).
+def host_runs(machine: int, elfclass: int, endian: str, tools: ElfTools | None = None) -> bool:
+    """True when ELF binaries of this kind (e_machine, class 32/64, byte order as
+    :class:`pyrust.elfinfo.ElfInfo` spells them) are the host's own: no qemu-user needed.
 
     i386 binaries on an x86_64 host count as foreign (they need their own libraries).
+    ``tools``: how to read the host's ELF header (None: pyelftools).
+    """
+    host = _host_elf(tools)
+    return bool(host and (machine, elfclass, endian) == (host.machine, host.elfclass, host.endian))
+
+
+def host_can_run(path: str | os.PathLike[str], tools: ElfTools | None = None) -> bool:
+    """True when ``path`` is an ELF of the host's own kind (:func:`host_runs`).
     ``tools``: how to read ELF files (None: pyelftools).
     """
-    target, host = read_elf(path, tools), _host_elf(tools)
-    return bool(target and host and (target.machine, target.elfclass, target.endian) == (host.machine, host.elfclass, host.endian))
+    target = read_elf(path, tools)
+    return bool(target and host_runs(target.machine, target.elfclass, target.endian, tools))
 
 
 def _interpreter_path(sysroot: Path, python_path: str | os.PathLike[str]) -> Path:

@@ -67,13 +67,11 @@ EXIT_NOT_RUN = 1
 
 
 def needs_emulator(target: Target) -> bool:
-    """True unless the host runs the target's binaries natively: same ELF machine, class
-    and byte order as the interpreter running this code (an i686 target on an x86_64 host
-    needs qemu-i386, as :func:`pyrust.qemurun.host_can_run` decides)."""
-    from pyrust.qemurun import read_elf
+    """True unless the host runs the target's binaries natively (:func:`pyrust.qemurun.host_runs`:
+    same ELF machine, class and byte order; an i686 target on an x86_64 host needs qemu-i386)."""
+    from pyrust.qemurun import host_runs
 
-    host = read_elf("/proc/self/exe") or read_elf(sys.executable)
-    return host is None or (host.machine, host.elfclass, host.endian) != (target.elf.machine, target.elf.elfclass, target.elf.endian)
+    return not host_runs(target.elf.machine, target.elf.elfclass, target.elf.endian)
 
 
 def require_emulator(target: Target) -> None:
@@ -220,6 +218,10 @@ def run_test(args: argparse.Namespace, values: dict[str, str], release: str) -> 
 
     if args.timeout <= 0:
         raise InputError("--timeout", args.timeout, "a positive number of seconds")
+    try:
+        pytest_args = shlex.split(args.pytest_args or "")
+    except ValueError as err:
+        raise InputError("--pytest-args", args.pytest_args, f"one shell-quoted string, e.g. \"-k 'not slow' -x\" ({err})") from None
     target = target_from_vars(values)
     require_emulator(target)
     sysroot, _note = target_sysroot(target, args, release)
@@ -255,7 +257,7 @@ def run_test(args: argparse.Namespace, values: dict[str, str], release: str) -> 
         print(f"tests: {args.tests or tests}; running pytest {emulator} (time limit {args.timeout:g} s)", flush=True)
         prefix = pycache_prefix()
         try:
-            run = ptest.run_pytest(target, sysroot, python, tests, args=shlex.split(args.pytest_args or ""),
+            run = ptest.run_pytest(target, sysroot, python, tests, args=pytest_args,
                                    module_dirs=modules, extra_paths=[str(site)], timeout=args.timeout,
                                    extra_env={"PYTHONPYCACHEPREFIX": str(prefix), "PYTHONDONTWRITEBYTECODE": ""})
         except qemurun.TargetRunError as err:

@@ -226,3 +226,15 @@ def test_missing_qemu_from_the_command_line(tmp_path):
     elapsed = time.monotonic() - start
     assert proc.returncode == 2 and "qemu-aarch64" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert elapsed < 5.0, elapsed  # interpreter start and imports included; the refusal itself is the test above
+
+
+def test_unbalanced_pytest_args_are_bad_input(tmp_path, monkeypatch, capsys):
+    """shlex refuses an unclosed quote: one line naming --pytest-args, exit 2, no traceback."""
+    wheel = make_wheel(tmp_path, "demo", "1.0", "cp314-cp314-manylinux_2_17_s390x")
+    monkeypatch.setenv("PYRUST_CACHE", str(tmp_path / "cache"))
+    argv = ["test", *(f"--var={k}={v}" for k, v in S390X.items()), "--fetch-python", "--pytest-args", "-k 'not slow",
+            "--tests", str(tmp_path), str(wheel)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pyrust: error: --pytest-args=\"-k 'not slow\": expected one shell-quoted string") and err.count("\n") == 1, err
+    assert not (tmp_path / "cache").exists()
