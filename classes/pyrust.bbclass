@@ -10,8 +10,8 @@
 #
 # All decisions are made by the pyrust library (lib/pyrust, see conf/layer.conf); this
 # class only reads the datastore, calls it, exports the results and reports findings
-# through oe.qa.handle_error under the QA names pyrust-ext-suffix, pyrust-elf and
-# pyrust-import (usable in ERROR_QA, WARN_QA and INSANE_SKIP).
+# through oe.qa.handle_error under the QA names pyrust-ext-suffix, pyrust-elf, pyrust-import and, in
+# do_pyrust_ptest, pyrust-ptest (usable in ERROR_QA, WARN_QA and INSANE_SKIP).
 
 # Where the truth about the target's Python lives: oe-core's python3 stages
 # ${libdir}/python-sysconfigdata/_sysconfigdata.py into dependent recipe sysroots.
@@ -183,6 +183,11 @@ python do_pyrust_show_env() {
 do_pyrust_show_env[nostamp] = "1"
 do_pyrust_show_env[vardepsexclude] += "PYRUST_SYSROOT"
 
+def pyrust_insane_skip(d):
+    """The QA names skipped for this recipe: as insane.bbclass combines them for package QA,
+    the recipe-wide INSANE_SKIP and INSANE_SKIP:${PN}."""
+    return set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or "").split())
+
 python pyrust_qa_check() {
     import os
     import pathlib
@@ -216,8 +221,7 @@ python pyrust_qa_check() {
             if outcome.needs:
                 bb.note("pyrust: loaded under %s with %s up to a runtime dependency: %s" % (
                     target.qemu_binary, python, " ".join("%s (imports %s)" % need for need in outcome.needs)))
-    # as insane.bbclass combines them for package QA: the recipe-wide and the ${PN} skips
-    skip = set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + d.getVar("PN")) or "").split())
+    skip = pyrust_insane_skip(d)
     for finding in findings:
         if finding.qa in skip:
             continue
@@ -250,7 +254,7 @@ python do_pyrust_ptest() {
         return
     sysroot = d.getVar("PYRUST_SYSROOT")
     python = d.getVar("PYRUST_TARGET_PYTHON")
-    skip = set((d.getVar("INSANE_SKIP") or "").split() + (d.getVar("INSANE_SKIP:" + pn) or "").split())
+    skip = pyrust_insane_skip(d)
     if not sysroot or not os.path.exists(sysroot + python):
         if pyrust.ptest.QA_PTEST not in skip:
             oe.qa.handle_error(pyrust.ptest.QA_PTEST, "%s: tests not run: no target interpreter %s in %r "
@@ -282,7 +286,28 @@ python do_pyrust_ptest() {
 }
 do_pyrust_ptest[vardepsexclude] += "PYRUST_SYSROOT DATETIME"
 # the test dependencies (python3-pytest, ...) for the target, in this task's recipe sysroot
-do_pyrust_ptest[prefuncs] += "extend_recipe_sysroot"
+do_pyrust_ptest[prefuncs] += "pyrust_ptest_extend_sysroot"
+
+# oe-core's extend_recipe_sysroot on the task's dependencies minus the recipe's own
+# do_populate_sysroot (${PN}-ptest RDEPENDS on ${PN}, so the closure holds the recipe itself):
+# staged into its own sysroot, the recipe's files are hard links of ${D}'s, and the next
+# do_install under pseudo aborts with "path mismatch" on them. The modules under test come
+# from ${D} anyway.
+pyrust_ptest_extend_sysroot[vardepsexclude] += "BB_TASKDEPDATA"
+python pyrust_ptest_extend_sysroot() {
+    import copy
+    taskdepdata = copy.deepcopy(d.getVar("BB_TASKDEPDATA", False))
+    own = {tid for tid, data in taskdepdata.items() if data[0] == d.getVar("PN") and data[1] == "do_populate_sysroot"}
+    for tid in own:
+        del taskdepdata[tid]
+    for tid, data in taskdepdata.items():
+        # BitBake 2.10+ (wrynose, master) gives a TaskData namedtuple, scarthgap's 2.8 a list
+        deps = set(data[3]) - own
+        taskdepdata[tid] = data._replace(deps=deps) if hasattr(data, "_replace") else [*data[:3], deps, *data[4:]]
+    localdata = bb.data.createCopy(d)
+    localdata.setVar("BB_TASKDEPDATA", taskdepdata)
+    bb.build.exec_func("extend_recipe_sysroot", localdata)
+}
 
 # The runtime closure for do_pyrust_ptest. [recrdeptask] adds the named task of the direct
 # DEPENDS and RDEPENDS, then recurses only along task edges; runtime edges between other
