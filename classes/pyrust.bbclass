@@ -104,12 +104,16 @@ def pyrust_binding(d):
     import pyrust.cargolock
     import pyrust.errors
     lock = d.getVar("PYRUST_CARGO_LOCK")
-    if not lock:
-        manifest = d.getVar("CARGO_MANIFEST_PATH") or d.expand("${S}/Cargo.toml")
-        lock = pyrust.cargolock.find_cargo_lock(os.path.dirname(manifest), d.getVar("S"))
-    if not lock or not os.path.exists(lock):
-        return None, None
     try:
+        if not lock:
+            manifest = d.getVar("CARGO_MANIFEST_PATH") or d.expand("${S}/Cargo.toml")
+            if bb.data.inherits_class("python_maturin", d):
+                # maturin picks its crate itself (pyproject.toml, then rust/ or .), not
+                # from CARGO_SRC_DIR: meta-python's python3-pendulum builds ${S}/rust
+                manifest = str(pyrust.cargolock.maturin_manifest_path(d.getVar("PEP517_SOURCE_PATH") or d.getVar("S")) or manifest)
+            lock = pyrust.cargolock.find_cargo_lock(os.path.dirname(manifest), d.getVar("S"))
+        if not lock or not os.path.exists(lock):
+            return None, None
         return str(lock), pyrust.cargolock.python_binding(lock)
     except pyrust.errors.InputError as err:
         bb.fatal("pyrust: %s" % err)

@@ -145,3 +145,70 @@ def find_cargo_lock(manifest_dir: str | Path, top: str | Path) -> Path | None:
         if here == stop or stop not in here.parents:
             return None
         here = here.parent
+
+
+def _pyproject_fields(text: str, path: Path) -> dict:
+    """The parts of a pyproject.toml maturin's manifest rule reads: ``[project] name`` and
+    ``[tool.maturin]`` ``manifest-path``, ``python-source``, ``python-packages``.
+    ``tomllib`` where the Python has it; older BitBake hosts get a scanner for one-line
+    ``key = "value"`` and ``key = ["a", "b"]`` entries of those two tables."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        tables: dict[str, dict] = {}
+        table = None
+        for line in text.splitlines():
+            header = re.fullmatch(r"\s*\[([^\[\]]+)\]\s*(#.*)?", line)
+            if header:
+                table = tables.setdefault(header.group(1).strip(), {})
+                continue
+            entry = re.fullmatch(r'\s*([A-Za-z0-9_-]+)\s*=\s*(".*?"|\[.*?\])\s*(#.*)?', line)
+            if entry and table is not None:
+                table[entry.group(1)] = (entry.group(2)[1:-1] if entry.group(2).startswith('"')
+                                         else re.findall(r'"([^"]*)"', entry.group(2)))
+        project, maturin = tables.get("project", {}), tables.get("tool.maturin", {})
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise InputError("pyproject.toml", str(path), f"valid TOML ({err})") from None
+        project, maturin = data.get("project", {}), data.get("tool", {}).get("maturin", {})
+    return {"name": project.get("name"), **{k: maturin.get(k) for k in ("manifest-path", "python-source", "python-packages")}}
+
+
+def maturin_manifest_path(project_dir: str | Path) -> Path | None:
+    """The Cargo.toml maturin builds when run in ``project_dir`` (where oe-core's
+    python_maturin runs it: ``${PEP517_SOURCE_PATH}``, i.e. ``${S}``), or None when it
+    would find none.
+
+    The rule is maturin's (src/project_layout.rs, ``resolve_manifest_path``, without
+    ``--manifest-path``): ``[tool.maturin] manifest-path`` of ``pyproject.toml``; else
+    ``rust/Cargo.toml`` in maturin's "Python first src-layout" (``python-source`` is set,
+    or ``src/<project name>/__init__.py`` or ``src/<python-packages entry>/__init__.py``
+    exists); else ``Cargo.toml``.
+
+    Raises:
+        InputError: pyproject.toml cannot be read or parsed.
+
+    Example: meta-python's python3-pendulum 3.2.0 sets no CARGO_SRC_DIR and no
+    manifest-path; its crate is ``${S}/rust/Cargo.toml`` (``src/pendulum/__init__.py``
+    exists), so its lock is ``${S}/rust/Cargo.lock``, not ``${S}/Cargo.lock``.
+    """
+    top = Path(project_dir)
+    pyproject = top / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            fields = _pyproject_fields(pyproject.read_text(encoding="utf-8"), pyproject)
+        except OSError as err:
+            raise InputError("pyproject.toml", str(pyproject), f"a readable file ({err.strerror})") from None
+        if fields["manifest-path"]:
+            path = top / fields["manifest-path"]
+            return path if path.is_file() else None
+        rust = top / "rust" / "Cargo.toml"
+        if rust.is_file():
+            packages = [fields["name"].replace("-", "_")] if fields["name"] else []
+            packages += list(fields["python-packages"] or [])
+            if fields["python-source"] or any((top / "src" / p / "__init__.py").is_file() for p in packages):
+                return rust
+    path = top / "Cargo.toml"
+    return path if path.is_file() else None

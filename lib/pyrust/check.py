@@ -55,13 +55,15 @@ class Module:
     still imported by :func:`import_check`, to show the ModuleNotFoundError the device
     would give), and whether its ELF header fits the target (``header_ok``; one that does
     not is a ``pyrust-elf`` finding and is not imported: the target's loader refuses it,
-    saying "No such file or directory" about a file that exists)."""
+    saying "No such file or directory" about a file that exists). ``shown``: its path as
+    findings show it (``${D}/usr/lib/...`` inside BitBake; empty: ``path``)."""
 
     name: str
     path: Path
     root: Path
     accepted_name: bool = True
     header_ok: bool = True
+    shown: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +174,7 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
         dotted = _dotted_name(root, path)
         if modname in info.pyinit:
             if suffix in abi.extension_suffixes:
-                modules.append(Module(dotted, path, root, header_ok=not header))
+                modules.append(Module(dotted, path, root, header_ok=not header, shown=shown))
                 if _gil_stable_abi_on_free_threaded(suffix, abi):
                     findings.append(Finding(
                         QA_EXT_SUFFIX, shown,
@@ -181,7 +183,7 @@ def static_check(tree: Path, target: Target, abi: PythonABI, shown_root: str | N
                         f"object layout, which a free-threaded build cannot run (the import crashes or fails); "
                         f"expected '{abi.ext_suffix}'"))
             else:
-                modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header))
+                modules.append(Module(dotted, path, root, accepted_name=False, header_ok=not header, shown=shown))
                 findings.append(Finding(
                     QA_EXT_SUFFIX, shown,
                     f"extension module '{dotted}' has suffix '{suffix}', which CPython {abi.version}{abi.abiflags} on "
@@ -243,6 +245,17 @@ for name, where, stem in {items!r}:
 def _tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.splitlines() if line.strip() and not line.startswith("PYRUST-")]
     return " | ".join(kept[-lines:])
+
+
+def _unscratch(text: str, modules: Sequence[Module], copies: dict[Path, Path]) -> str:
+    """``text`` (the target interpreter's output) with the scratch copies' paths, which are
+    gone once the check ends, put back as the checked tree's: a loader error names
+    ``${D}/.../m.so``, not ``/tmp/pyrust-import-XXXX/root0/.../m.so``."""
+    for m in modules:
+        text = text.replace(str(copies[m.root] / m.path.relative_to(m.root)), m.shown or str(m.path))
+    for root, copy in copies.items():
+        text = text.replace(str(copy), str(root))
+    return text
 
 
 def _copy_roots(modules: Sequence[Module], scratch: Path) -> dict[Path, Path]:
@@ -347,7 +360,8 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
                 elif parts[0] == "PYRUST-FAIL":
                     done.add(parts[1])
                     findings.append(Finding(QA_IMPORT, shown.get(parts[1], parts[1]),
-                                            f"import of '{parts[1]}' failed on the target: {parts[2] if len(parts) > 2 else ''}"))
+                                            f"import of '{parts[1]}' failed on the target: "
+                                            + _unscratch(parts[2] if len(parts) > 2 else "", modules, copies)))
             if started is not None and started not in done:
                 if result.timed_out:
                     how = f"did not finish within {timeout:g} s (killed)"
@@ -355,17 +369,17 @@ def _import_on_target(modules: Sequence[Module], target: Target, sysroot: Path |
                     how = f"killed the interpreter with signal {result.signal}"
                 else:
                     how = f"ended the interpreter with exit status {result.returncode}"
-                last = _tail(result.stderr + "\n" + result.stdout)
+                last = _unscratch(_tail(result.stderr + "\n" + result.stdout), modules, copies)
                 findings.append(Finding(QA_IMPORT, shown.get(started, started),
                                         f"import of '{started}' {how}" + (f"; last output: {last}" if last else "")))
                 done.add(started)
             elif started is None and result.returncode != 0:
-                last = _tail(result.stderr + "\n" + result.stdout)
+                last = _unscratch(_tail(result.stderr + "\n" + result.stdout), modules, copies)
                 return ImportOutcome(tuple(findings), (f"dynamic import check skipped: the target interpreter failed to start "
                                                        f"(exit status {result.returncode}): {last}",), tuple(imported),
                                      tuple(needs))
             if not done:
-                last = _tail(result.stderr + "\n" + result.stdout)
+                last = _unscratch(_tail(result.stderr + "\n" + result.stdout), modules, copies)
                 return ImportOutcome(tuple(findings), (f"dynamic import check incomplete: the interpreter gave no verdict "
                                                        f"(exit status {result.returncode}): {last}",), tuple(imported),
                                      tuple(needs))

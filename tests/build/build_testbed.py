@@ -75,14 +75,18 @@ class Recipe:
     """A recipe the test bed builds from a release archive, unmodified: its BitBake name,
     the layer archive it comes from ("oe-core" or "meta-python"), its PyPI project (the
     sdist the premirror serves; None when do_fetch takes its source elsewhere), the
-    matrix machines it is built for (None: all; a long build on fewer), and whether it is
-    only a build dependency of a recipe under test (built, not a matrix cell)."""
+    matrix machines it is built for (None: all) and why on fewer, whether it is
+    only a build dependency of a recipe under test (built, not a matrix cell), and, for a
+    recipe whose own source host this network cannot reach, what stands in for that source
+    (a bbappend of meta-pyrust-testbed/recipes-testbed/fetch-standins; empty: none)."""
 
     name: str
     layer: str
     pypi: str | None
     machines: tuple[str, ...] | None = None
+    fewer_machines_why: str = ""
     dependency: bool = False
+    source_standin: str = ""
 
 
 #: The upstream recipes under test (tests/build/README.md, "The recipes under test").
@@ -91,10 +95,23 @@ RECIPES = (
     Recipe("python3-bcrypt", "oe-core", "bcrypt"),
     Recipe("python3-cbor2", "meta-python", "cbor2"),
     Recipe("python3-hypothesis", "oe-core", "hypothesis"),
-    # links the target's OpenSSL (testbed-openssl: Debian's, so the Debian architectures only)
-    Recipe("python3-cryptography", "oe-core", "cryptography", machines=("qemuarm", "qemumips-mips32r2el")),
-    # 103 crates (5.5 to 7 min per cell here): the 32-bit mipsel tune only, where its atomics patches matter
-    Recipe("python3-pydantic-core", "meta-python", "pydantic_core", machines=("qemumips-mips32r2el",)),
+    Recipe("python3-cryptography", "oe-core", "cryptography", machines=("qemuarm", "qemumips-mips32r2el"),
+           fewer_machines_why="links the target's OpenSSL, which the test bed has from Debian (testbed-openssl) "
+                              "for Debian's architectures only, and takes about 3 min per cell"),
+    Recipe("python3-pydantic-core", "meta-python", "pydantic_core", machines=("qemumips-mips32r2el",),
+           fewer_machines_why="103 crates, 5.5 to 7 min per cell: the 32-bit mipsel tune only, where its "
+                              "atomics patches matter"),
+    # no extension module: a uv-build binary and a pure-Python package
+    Recipe("python3-uv-build", "oe-core", "uv_build", machines=("qemuarm",),
+           fewer_machines_why="310 crates; links the target's zstd, which the test bed has from Debian "
+                              "(testbed-zstd) for Debian's architectures only: one machine, the original report's"),
+    # git sources on github.com / gitlab.com: the release's PyPI sdist stands in (fetch-standins)
+    Recipe("python3-orjson", "meta-python", "orjson",
+           source_standin="the PyPI sdist of the release: git://github.com/ijl/orjson is unreachable here"),
+    Recipe("python3-pendulum", "meta-python", "pendulum",
+           source_standin="the PyPI sdist of the release: git://github.com/python-pendulum/pendulum is unreachable here"),
+    Recipe("python3-pyruvate", "meta-python", "pyruvate",
+           source_standin="the PyPI sdist of 1.2.1: git://gitlab.com/tschorr/pyruvate.git is unreachable here"),
     Recipe("python3-typing-extensions", "oe-core", "typing_extensions", dependency=True),
     # the runtime closure of RDEPENDS:${PN}-ptest, which do_pyrust_ptest (PYRUST_PTEST = "1") stages
     Recipe("python3-pytest", "oe-core", "pytest", dependency=True),
@@ -104,6 +121,13 @@ RECIPES = (
     Recipe("python3-pygments", "oe-core", "pygments", dependency=True),
     Recipe("python3-colorama", "oe-core", "colorama", dependency=True),
 )
+#: Target libraries the recipes under test link, from Debian bookworm's packages
+#: (meta-pyrust-testbed/recipes-testbed/debian-libs): the recipe's SRC_URI variable ->
+#: the packages. python3-cryptography links OpenSSL, python3-uv-build zstd.
+DEBIAN_LIBS = {
+    "TESTBED_OPENSSL_SRC_URI": ("libssl-dev", "libssl3"),
+    "TESTBED_ZSTD_SRC_URI": ("libzstd-dev", "libzstd1"),
+}
 #: The meta-openembedded archive of ../shared/upstream (master, matching oe-core master).
 META_OE_ARCHIVE = "meta-openembedded-master.tar.xz"
 #: oe-core's patch to pypa/installer that adds --interpreter (python_pep517.bbclass uses it).
@@ -562,6 +586,7 @@ def site_conf(oecore: Path) -> str:
         "# stand-in recipes (tests/build/meta-pyrust-testbed)",
         'PREFERRED_PROVIDER_python3 = "testbed-python3"',
         'PREFERRED_PROVIDER_openssl = "testbed-openssl"',
+        'PREFERRED_PROVIDER_zstd = "testbed-zstd"',
         'PREFERRED_RPROVIDER_python3-core = "testbed-python3"',
         f'TESTBED_RUST_VERSION = "{rust_upstream}"',
         'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
@@ -580,8 +605,9 @@ def site_conf(oecore: Path) -> str:
             suite = provision.debian_python(version).suite
             extra = provision.debian_uris(where, [f"libpython{version}-dev", "libatomic1"], suite)
             uris = src_uris([*provision.debian_python_uris(where, version), *extra], "sysroot")
-            ssl = provision.debian_uris(where, ["libssl-dev", "libssl3"], "bookworm")
-            lines.append(f'TESTBED_OPENSSL_SRC_URI:{key} = "{" ".join(src_uris(ssl, "sysroot"))}"')
+            for var, packages in DEBIAN_LIBS.items():
+                debs = provision.debian_uris(where, list(packages), "bookworm")
+                lines.append(f'{var}:{key} = "{" ".join(src_uris(debs, "sysroot"))}"')
         else:
             uris = [cpython_tarball(where, version)]
         lines.append(f'TESTBED_PYTHON3_SRC_URI:{key} = "{" ".join(uris)}"')

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -56,12 +58,25 @@ CLASS_ON = ('INHERIT += "pyrust"', 'PYRUST_STAGE_TARGET_PYTHON = "1"')
 #: why (each reason checked against the recipe by tests/build/test_recipe_matrix.py where
 #: it is a fact of the recipe). Keys: (recipe, layer).
 NOT_BUILT: dict[tuple[str, str], str] = {
-    ("python3-orjson", "meta-python"): "do_fetch needs git://github.com/ijl/orjson (PYPI_SRC_URI), which this network cannot reach",
-    ("python3-pendulum", "meta-python"): "do_fetch needs git://github.com/python-pendulum/pendulum (PYPI_SRC_URI), which this network cannot reach",
-    ("python3-pyruvate", "meta-python"): "do_fetch needs git://gitlab.com/tschorr/pyruvate.git, which this network cannot reach",
-    ("python3-uv-build", "oe-core"): "ships a binary (no extension module); 310 crates, not built in this run",
     ("python3-ruff", "meta-python"): "ships a binary (no extension module); 501 crates, not built in this run",
     ("python3-maturin", "oe-core"): "a target build of the tool (no extension module); 473 crates, not built in this run",
+}
+
+#: Cells that fail with and without the layer for a reason of the recipe itself, and that
+#: reason (each checked against the recipe and the cell's record by
+#: tests/unit/test_recipes_doc.py). Keys: (recipe, machine key).
+RECIPE_FAILURES: dict[tuple[str, str], str] = {
+    ("python3-pyruvate", "qemuarm"):
+        "rust-cpython 0.7.1 (its python3-sys crate, which the recipe's crates.inc locks) calls "
+        "`_PyUnicode_Ready`, which CPython removed in 3.12 (PEP 623); qemuarm's target Python is 3.14, "
+        "oe-core master's own, so the module cannot load there. The class's import check finds it in "
+        "do_install (`PYRUST_FIX = \"0\"` keeps the check); oe-core alone installs the module and "
+        "the device fails at import. The other machines' test-bed Python is 3.11, where it loads",
+    ("python3-pyruvate", "qemumips-mips32r2el"):
+        "meta-python's patch for this very error (0001-check-for-mips-targets-for-stat.st_dev-definitions.patch, "
+        "`#[cfg(target_arch = \"mips\")]`) is added with `SRC_URI:append:mips` only; qemumips with "
+        "DEFAULTTUNE mips32r2el has the override `mipsel`, not `mips`, while rustc's target_arch is "
+        "\"mips\" for both, so the patch would apply",
 }
 
 
@@ -95,6 +110,20 @@ def extension_modules(image: Path) -> list[Path]:
         if re.search(rf"\bPyInit_{re.escape(stem)}\b", syms):
             found.append(so)
     return found
+
+
+def tree_digest(image: Path) -> str:
+    """sha256 over what ${D} holds: each file's path and content, each symlink's path and
+    target (not times, owners or modes' other bits): equal digests mean the two builds
+    installed the same thing."""
+    h = hashlib.sha256()
+    for path in sorted(image.rglob("*")):
+        rel = path.relative_to(image).as_posix()
+        if path.is_symlink():
+            h.update(f"L {rel} -> {os.readlink(path)}\n".encode())
+        elif path.is_file():
+            h.update(f"F {rel} {'x' if os.access(path, os.X_OK) else '-'} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return h.hexdigest()
 
 
 def dotted(module: str) -> str:
@@ -151,6 +180,32 @@ def failed_tasks(output: str, recipe_file: Path) -> list[str]:
     return re.findall(rf"Task \({re.escape(str(recipe_file))}:(do_\w+)\) failed", output)
 
 
+COMPILER_ERROR = re.compile(r"^(error(?:\[E\d+\])?: .*)$")
+ERROR_AT = re.compile(r"^\s*--> (\S+)$")
+ERROR_NOTE = re.compile(r"^\s*\|\s*\^+ (.*)$")
+
+
+def first_compiler_error(log: str) -> str | None:
+    """The first rustc/cargo error of a task log, with where it points and what it says:
+    ``error[E0308]: mismatched types at libsystemd-0.5.0/src/logging.rs:295:25: expected `u64`, found `u32```
+    (the path shortened to the crate directory)."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        m = COMPILER_ERROR.match(line)
+        if not m:
+            continue
+        text = m.group(1)
+        for follow in lines[i + 1:i + 12]:
+            at, note = ERROR_AT.match(follow), ERROR_NOTE.match(follow)
+            if at:
+                text += " at " + re.sub(r"^.*/(cargo_home/bitbake|sources)/", "", at.group(1))
+            elif note:
+                text += ": " + note.group(1)
+                break
+        return text
+    return None
+
+
 def qa_lines(output: str, recipe: str) -> list[str]:
     """BitBake's ERROR/WARNING lines of pyrust's QA names for ``recipe``."""
     return [line for line in output.splitlines()
@@ -193,6 +248,10 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
         binding = re.search(r"pyrust: binding (\S+)(?: (\S+))? \(", log)
         stats = Path(env["BUILDSTATS_BASE"])
         build_s = [task_seconds(stats, env["PF"], t) for t in ("do_compile", "do_install")]
+        failed = failed_tasks(output, Path(env["FILE"]))
+        failure = None
+        if failed and (Path(env["T"]) / f"log.{failed[0]}").is_file():
+            failure = first_compiler_error((Path(env["T"]) / f"log.{failed[0]}").read_text(errors="replace"))
         records.append({
             "recipe": recipe.name,
             "layer": recipe.layer,
@@ -205,11 +264,13 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
             "python": config.get("VERSION") or config.get("py_version_short"),
             "modules": [m.relative_to(image).as_posix() for m in modules],
             "accepted": bool(modules) and all(any(m.name.endswith(s) for s in suffixes[:-1]) for m in modules),
-            "failed_tasks": failed_tasks(output, Path(env["FILE"])),
+            "failed_tasks": failed,
+            **({"failure": failure} if failure else {}),
             "findings": sorted({re.sub(r"^(ERROR|WARNING): \S+ ", "", line) for line in qa_lines(output, recipe.name)}),
             "imported": ({"qemu": (imported or loaded).group(1),  # type: ignore[union-attr]
                           "modules": sorted(imported.group(2).split()) if imported else [],
                           **({"needs": needs} if needs else {})} if imported or loaded else None),
+            "image_sha256": tree_digest(image) if image.is_dir() and not failed else None,
             "build_s": round(sum(build_s), 1) if all(s is not None for s in build_s) else None,  # type: ignore[misc]
             "class_s": round(class_seconds(Path(env["T"])), 3),
             "bitbake_wall_s": round(wall, 1),
@@ -228,7 +289,7 @@ def write_record(record: dict) -> None:
 
 #: Fields that a new run must reproduce (the rest are times).
 STABLE_FIELDS = ("recipe", "layer", "version", "machine", "fix", "backend", "binding", "ext_suffix", "python",
-                 "modules", "accepted", "failed_tasks", "findings", "imported")
+                 "modules", "accepted", "failed_tasks", "failure", "findings", "imported")
 
 
 def drift(record: dict) -> list[str]:
@@ -262,8 +323,13 @@ def render(records: list[dict]) -> str:
     built = sorted(cells, key=lambda k: (k[0], list(MACHINES).index(k[1])))
     both = [c for c in built if len(cells[c]) == 2]
     wrong_without = [c for c in both if cells[c][False]["modules"] and not cells[c][False]["accepted"]]
-    right_with = [c for c in both if cells[c][True]["accepted"] and not cells[c][True]["failed_tasks"]]
+    right_with = [c for c in both if not cells[c][True]["failed_tasks"]
+                  and (cells[c][True]["accepted"] or not cells[c][True]["modules"])]
+    compared = [c for c in both if cells[c][True].get("image_sha256") and cells[c][False].get("image_sha256")]
+    same_image = [c for c in compared if cells[c][True]["image_sha256"] == cells[c][False]["image_sha256"]]
     imported_with = [c for c in both if cells[c][True]["imported"]]
+    failing_both = [c for c in both if cells[c][True]["failed_tasks"] and cells[c][False]["failed_tasks"]]
+    standins = [r for r in tb.RECIPES if r.source_standin and any(c[0] == r.name for c in built)]
     lines = [
         "# PyO3 recipes of oe-core and meta-python with meta-pyrust",
         "",
@@ -272,7 +338,9 @@ def render(records: list[dict]) -> str:
         "(tests/build/README.md: what is stood in for and why). Do not edit by hand.",
         "",
         "Each cell is one recipe, unmodified from its release archive (oe-core and meta-openembedded",
-        "master), built through do_install for one machine with `INHERIT += \"pyrust\"`, once with the",
+        "master; where its source host cannot be reached here, the release's PyPI sdist stands in for",
+        "the download: *Source stand-ins* below), built through do_install for one machine with",
+        "`INHERIT += \"pyrust\"`, once with the",
         "layer's fix and once with `PYRUST_FIX = \"0\"` (the class only checks: the module is named as",
         "oe-core and the build tool name it without the layer). *Right* means every extension module",
         "in `${D}` ends with the target CPython's EXT_SUFFIX or `.abi3.so`, read from the",
@@ -292,14 +360,21 @@ def render(records: list[dict]) -> str:
         f"- wrong without the layer: {len(wrong_without)}" + (f" ({', '.join(f'{r} on {m}' for r, m in wrong_without)})" if wrong_without else ""),
         f"- right with the layer, through do_install: {len(right_with)} of {len(both)}",
         f"- imported under qemu-user after do_install, with the layer: {len(imported_with)} of {len(both)}",
-        *(f"- {r.name} is built for {', '.join(r.machines)} only (a long build)" for r in tb.RECIPES if r.machines and not r.dependency),
+        f"- `${{D}}` the same with and without the fix (every file's path and content): {len(same_image)} of the "
+        f"{len(compared)} cells where both installed"
+        + (f"; it differs in {', '.join(f'{r} on {m}' for r, m in compared if (r, m) not in same_image)}"
+           if len(same_image) < len(compared) else ""),
+        *(f"- {r.name} is built for {', '.join(r.machines)} only: {r.fewer_machines_why}" for r in tb.RECIPES if r.machines and not r.dependency),
+        f"- failing with and without the layer, for a reason of the recipe: {len(failing_both)}"
+        + (f" ({', '.join(f'{r} on {m}' for r, m in failing_both)}; below)" if failing_both else ""),
+        f"- built from a source stand-in: {len(standins)} (below)",
         f"- recipes not built here: {len(NOT_BUILT)} (below, with the reason)",
         "",
         "## Cells",
         "",
         "| recipe | layer | version | backend | binding | machine | target EXT_SUFFIX | modules "
-        "| without the layer | with the layer | imported (with) | compile+install s | class s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| without the layer | with the layer | imported (with) | `${D}` without vs with | compile+install s | class s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in built:
         pair = cells[key]
@@ -312,12 +387,28 @@ def render(records: list[dict]) -> str:
             needs = with_fix["imported"].get("needs", {})
             imp = (f"loaded ({with_fix['imported']['qemu']}; its init imports {', '.join(sorted(set(needs.values())))}, "
                    f"a runtime dependency)" if needs else f"yes ({with_fix['imported']['qemu']})")
+        image = ""
+        if with_fix and without and with_fix.get("image_sha256") and without.get("image_sha256"):
+            image = "same" if with_fix["image_sha256"] == without["image_sha256"] else "differs"
         lines.append(f"| {any_r['recipe']} | {any_r['layer']} | {any_r['version']} | {any_r['backend']} | {any_r['binding'] or 'none'} "
-                     f"| {any_r['machine']} | `{any_r['ext_suffix']}` | {mods} | {verdict(without)} | {verdict(with_fix)} | {imp} "
+                     f"| {any_r['machine']} | `{any_r['ext_suffix']}` | {mods} | {verdict(without)} | {verdict(with_fix)} | {imp} | {image} "
                      f"| {with_fix['build_s'] if with_fix else ''} | {with_fix['class_s'] if with_fix else ''} |")
     findings = [(c, f) for c in both for f in cells[c][False]["findings"]]
     lines += ["", "## What the QA check said without the layer (`PYRUST_FIX = \"0\"`)", ""]
     lines += [f"- {r} on {m}: `{f}`" for (r, m), f in findings] or ["- nothing"]
+    lines += ["", "## Failing with and without the layer", ""]
+    for key in failing_both:
+        rec = cells[key][True]
+        said = rec.get("failure") or "; ".join(rec["findings"]) or "no compiler error in the task log"
+        lines.append(f"- {key[0]} on {key[1]} (Python {rec['python']}): {', '.join(rec['failed_tasks'])} fails with and "
+                     f"without the fix: `{said}`"
+                     + (f". Why: {RECIPE_FAILURES[key]}." if key in RECIPE_FAILURES else ""))
+    if not failing_both:
+        lines.append("- none")
+    lines += ["", "## Source stand-ins", "",
+              "Test bed only (tests/build/README.md): a bbappend of tests/build/meta-pyrust-testbed replaces the",
+              "recipe's download, and nothing else, with the release's sdist from PyPI.", ""]
+    lines += [f"- {r.name} ({r.layer}): {r.source_standin}" for r in standins] or ["- none"]
     lines += ["", "## Not built here", "", "| recipe | layer | why |", "|---|---|---|"]
     lines += [f"| {r} | {layer} | {why} |" for (r, layer), why in sorted(NOT_BUILT.items())]
     return "\n".join(lines) + "\n"

@@ -1,11 +1,13 @@
 """Upstream PyO3 recipes in the build test bed: the CI subset of the recipe matrix
 (tests/build/recipe_matrix.py; the full matrix is the opt-in tier ``matrix``).
 
-Two small real recipes, unmodified from their release archives, on the machine where
+Three small real recipes, unmodified from their release archives, on the machine where
 maturin names modules wrongly (qemumips, DEFAULTTUNE mips32r2el): oe-core's python3-bcrypt
 (setuptools-rust, PyO3 0.26, CARGO_SRC_DIR below the sdist root) and meta-python's
-python3-cbor2 (setuptools-rust, PyO3 0.29): python3-bcrypt with the layer's fix,
-python3-cbor2 with ``PYRUST_FIX = "0"`` (two compiles: the CI budget). Each cell must show
+python3-cbor2 (setuptools-rust, PyO3 0.29) and python3-orjson (maturin, PyO3's FFI crate
+without PyO3; its download stood in for by the release's PyPI sdist): python3-bcrypt and
+python3-orjson with the layer's fix, python3-cbor2 with ``PYRUST_FIX = "0"`` (three
+compiles: the CI budget). Each cell must show
 its real outcome (what the assertions below require of the build's own outputs) and agree
 with its committed record in docs/recipes/results/, from which docs/recipes.md is
 generated: a drift fails here.
@@ -49,5 +51,17 @@ def test_cbor2_without_the_fix(site_conf: Path) -> None:
     assert record["failed_tasks"] == [] and record["findings"] == [], record
     assert record["modules"] and record["accepted"], record
     assert all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
+    assert record["imported"] == {"qemu": QEMU, "modules": sorted(rm.dotted(m) for m in record["modules"])}, record
+    assert rm.drift(record) == []
+
+
+def test_orjson_with_the_fix(site_conf: Path) -> None:
+    """pyo3-ffi without pyo3 (no PyO3 in Cargo.lock): maturin names the module for "mips"
+    without the layer (docs/recipes.md); with it, the module carries the target's
+    EXT_SUFFIX, the class reads the binding from pyo3-ffi, and the module imports."""
+    (record,) = rm.run_cells(MACHINE, True, recipes("python3-orjson"))
+    assert record["failed_tasks"] == [] and record["findings"] == [], record
+    assert record["binding"] is not None and record["binding"].startswith("pyo3-ffi "), record
+    assert record["modules"] and all(m.endswith(record["ext_suffix"]) for m in record["modules"]), record
     assert record["imported"] == {"qemu": QEMU, "modules": sorted(rm.dotted(m) for m in record["modules"])}, record
     assert rm.drift(record) == []

@@ -8,9 +8,12 @@ does not matter to the reader); the expected values are those versions, read off
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from pyrust.cargolock import Binding, find_cargo_lock, pyo3_version, python_binding
+from pyrust.cargolock import Binding, _pyproject_fields, find_cargo_lock, maturin_manifest_path, pyo3_version, python_binding
 from pyrust.errors import InputError
 from pyrust.export import pyo3_strategy
 
@@ -103,3 +106,66 @@ def test_no_lock_up_to_the_top(tmp_path):
     (tmp_path / "Cargo.lock").write_text("version = 4\n")  # above ${S}: not the recipe's
     assert find_cargo_lock(top / "rust", top) is None
     assert find_cargo_lock(tmp_path / "elsewhere", top) is None
+
+
+# maturin's manifest rule (src/project_layout.rs, resolve_manifest_path), on the layouts of real
+# projects: meta-python's python3-pendulum 3.2.0 (rust/ + src/pendulum, no manifest-path),
+# oe-core's python3-rpds-py (Cargo.toml at the top), a manifest-path project.
+
+def project(tmp_path, pyproject: str | None, files: tuple[str, ...]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if pyproject is not None:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    return tmp_path
+
+
+def test_maturin_src_layout_builds_rust_dir(tmp_path):
+    top = project(tmp_path, '[project]\nname = "pendulum"\n[tool.maturin]\nmodule-name = "pendulum._pendulum"\n'
+                  'python-packages = ["pendulum"]\n', ("rust/Cargo.toml", "src/pendulum/__init__.py"))
+    assert maturin_manifest_path(top) == top / "rust" / "Cargo.toml"
+
+
+def test_maturin_src_layout_by_python_source_or_package(tmp_path):
+    top = project(tmp_path / "a", '[tool.maturin]\npython-source = "python"\n', ("rust/Cargo.toml",))
+    assert maturin_manifest_path(top) == top / "rust" / "Cargo.toml"
+    top = project(tmp_path / "b", '[project]\nname = "my-proj"\n', ("rust/Cargo.toml", "src/my_proj/__init__.py"))
+    assert maturin_manifest_path(top) == top / "rust" / "Cargo.toml"
+
+
+def test_maturin_rust_dir_without_src_package_is_not_taken(tmp_path):
+    top = project(tmp_path, '[project]\nname = "x"\n', ("rust/Cargo.toml", "Cargo.toml"))
+    assert maturin_manifest_path(top) == top / "Cargo.toml"
+    (top / "Cargo.toml").unlink()
+    assert maturin_manifest_path(top) is None
+
+
+def test_maturin_manifest_path_wins(tmp_path):
+    top = project(tmp_path, '[tool.maturin]\nmanifest-path = "crates/py/Cargo.toml"\n',
+                  ("crates/py/Cargo.toml", "Cargo.toml", "rust/Cargo.toml", "src/x/__init__.py"))
+    assert maturin_manifest_path(top) == top / "crates" / "py" / "Cargo.toml"
+
+
+def test_maturin_top_level_crate_and_no_pyproject(tmp_path):
+    top = project(tmp_path, None, ("Cargo.toml",))
+    assert maturin_manifest_path(top) == top / "Cargo.toml"
+
+
+def test_maturin_bad_pyproject_names_the_file(tmp_path):
+    top = project(tmp_path, "[tool.maturin\n", ("Cargo.toml",))
+    with pytest.raises(InputError, match="pyproject.toml"):
+        maturin_manifest_path(top)
+
+
+@pytest.mark.parametrize("text", [
+    '[project]\nname = "pendulum"  # c\n[tool.maturin]\npython-packages = ["pendulum", "x"]\nmanifest-path = "rust/Cargo.toml"\n',
+    '[build-system]\nrequires = ["maturin>=1,<2"]\n[tool.maturin]\npython-source = "python"\n[tool.other]\nname = "no"\n',
+    '[project]\nname = "a-b"\n',
+])
+def test_pyproject_scanner_for_old_pythons_agrees_with_tomllib(text, monkeypatch):
+    """BitBake hosts older than 3.11 have no tomllib: the line scanner must read what tomllib reads."""
+    with_tomllib = _pyproject_fields(text, Path("pyproject.toml"))
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # import tomllib -> ImportError
+    assert _pyproject_fields(text, Path("pyproject.toml")) == with_tomllib

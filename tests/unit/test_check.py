@@ -127,6 +127,24 @@ def test_import_faults_each_named(tmp_path, host_target, host_abi):
     assert tree_digest(tmp_path / "D") == before
 
 
+UNDEFINED_SYMBOL_MODULE = "extern int _PyGone_Ready(void *);\nvoid *PyInit_NAME(void) { _PyGone_Ready(0); return 0; }\n"
+
+
+def test_loader_error_names_the_checked_file_not_the_scratch_copy(tmp_path, host_target, host_abi):
+    """A module that calls a symbol the target's libpython lacks (meta-python's pyruvate 1.2.1:
+    rust-cpython calls _PyUnicode_Ready, gone in CPython 3.12): the loader's error names the
+    file as the user knows it (``${D}/...``), not the check's scratch copy, which is gone."""
+    site = tmp_path / "D/usr/lib/python3/site-packages"
+    compile_so(tmp_path, UNDEFINED_SYMBOL_MODULE, "stale", site / f"pkg/stale{HOST_EXT_SUFFIX}")
+    modules, findings = static_check(tmp_path / "D", host_target, host_abi, shown_root="${D}")
+    assert findings == []
+    outcome = import_check(modules, host_target, Path("/"), str(Path(sys.executable).resolve()), timeout=30)
+    (finding,) = outcome.findings
+    assert finding.qa == QA_IMPORT and "undefined symbol: _PyGone_Ready" in finding.message, finding
+    assert f"${{D}}/usr/lib/python3/site-packages/pkg/stale{HOST_EXT_SUFFIX}" in finding.message, finding
+    assert "pyrust-import-" not in finding.message, finding
+
+
 def test_module_for_another_machine_is_one_elf_finding_and_not_imported(tmp_path, host_target, host_abi):
     """A module whose ELF header the static check rejects is not imported as well: the
     loader's refusal ("No such file or directory" about the scratch copy, or "wrong ELF

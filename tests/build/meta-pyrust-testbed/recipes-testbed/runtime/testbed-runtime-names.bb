@@ -23,8 +23,11 @@ do_compile[noexec] = "1"
 # recipe's ${PN}-ptest RDEPENDS on: its git source (gitlab.com) cannot be reached here, and
 # it only formats pytest's console output for ptest-runner (`pytest --automake`), which
 # do_pyrust_ptest does not use (it reads pytest's JUnit XML); ptest-runner (RRECOMMENDS of
-# every ${PN}-ptest), the runner on a booted image, which do_pyrust_ptest replaces.
+# every ${PN}-ptest), the runner on a booted image, which do_pyrust_ptest replaces; meta-python's
+# python3-orjson's (python3-maturin python3-mypy) and python3-pendulum's (python3-dateutil
+# python3-tzdata) pure-Python runtime dependencies (not in the import check's sysroot; see docs/recipes.md).
 RPROVIDES:${PN} = "python3-cffi python3-ctypes python3-shell python3-datetime python3-attrs python3-compression \
                    python3-json python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo \
                    python3-numbers python3-threading python3-debugger python3-doctest python3-tomllib python3-xml \
-                   python3-html python3-profile python3-unittest-automake-output ptest-runner"
+                   python3-html python3-profile python3-unittest-automake-output ptest-runner \
+                   python3-maturin python3-mypy python3-dateutil python3-tzdata"
