@@ -102,9 +102,10 @@ RECIPES = (
            fewer_machines_why="103 crates, 5.5 to 7 min per cell: the 32-bit mipsel tune only, where its "
                               "atomics patches matter"),
     # no extension module: a uv-build binary and a pure-Python package
-    Recipe("python3-uv-build", "oe-core", "uv_build", machines=("qemuarm",),
-           fewer_machines_why="310 crates; links the target's zstd, which the test bed has from Debian "
-                              "(testbed-zstd) for Debian's architectures only: one machine, the original report's"),
+    Recipe("python3-uv-build", "oe-core", "uv_build", machines=("qemuarm64",),
+           fewer_machines_why="310 crates; links the target's zstd, which the test bed has from Debian bookworm "
+                              "(testbed-zstd) for Debian's architectures only, and on qemuarm sid's Python 3.14 "
+                              "stages sid's libzstd1 itself (a sysroot file conflict): one machine"),
     # git sources on github.com / gitlab.com: the release's PyPI sdist stands in (fetch-standins)
     Recipe("python3-orjson", "meta-python", "orjson",
            source_standin="the PyPI sdist of the release: git://github.com/ijl/orjson is unreachable here"),

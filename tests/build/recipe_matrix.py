@@ -66,6 +66,10 @@ NOT_BUILT: dict[tuple[str, str], str] = {
 #: reason (each checked against the recipe and the cell's record by
 #: tests/unit/test_recipes_doc.py). Keys: (recipe, machine key).
 RECIPE_FAILURES: dict[tuple[str, str], str] = {
+    ("python3-orjson", "qemuarm"):
+        "the crate xxhash-rust 0.8.15 (the recipe's crates.inc locks it) compiles its NEON code path "
+        "whenever the target has the `neon` feature, and that path names `core::arch::aarch64`, which "
+        "32-bit arm has not; qemuarm's tune (cortexa15t2hf-neon) has neon. oe-core alone stops there too",
     ("python3-pyruvate", "qemuarm"):
         "rust-cpython 0.7.1 (its python3-sys crate, which the recipe's crates.inc locks) calls "
         "`_PyUnicode_Ready`, which CPython removed in 3.12 (PEP 623); qemuarm's target Python is 3.14, "
@@ -112,18 +116,26 @@ def extension_modules(image: Path) -> list[Path]:
     return found
 
 
-def tree_digest(image: Path) -> str:
-    """sha256 over what ${D} holds: each file's path and content, each symlink's path and
-    target (not times, owners or modes' other bits): equal digests mean the two builds
-    installed the same thing."""
-    h = hashlib.sha256()
+def file_digests(image: Path) -> dict[str, str]:
+    """{path relative to ${D}: sha256 of its content, or "-> target" for a symlink}."""
+    found = {}
     for path in sorted(image.rglob("*")):
         rel = path.relative_to(image).as_posix()
         if path.is_symlink():
-            h.update(f"L {rel} -> {os.readlink(path)}\n".encode())
+            found[rel] = "-> " + os.readlink(path)
         elif path.is_file():
-            h.update(f"F {rel} {'x' if os.access(path, os.X_OK) else '-'} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
-    return h.hexdigest()
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def compare_images(without: Path, with_fix: Path) -> dict | None:
+    """What ${D} of the build without the fix and of the build with it hold differently:
+    {"files": number of paths in either, "differ": the paths whose content differs or that
+    only one has}. None when either build installed nothing."""
+    if not without.is_dir() or not with_fix.is_dir():
+        return None
+    a, b = file_digests(without), file_digests(with_fix)
+    return {"files": len(a.keys() | b.keys()), "differ": sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))}
 
 
 def dotted(module: str) -> str:
@@ -236,10 +248,12 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
     records = []
     for recipe in recipes:
         env = bitbake_env(name, recipe.name, ("PV", "FILE", "D", "T", "PF", "RECIPE_SYSROOT", "BUILDSTATS_BASE", "__inherit_cache", "BBINCLUDED"))
-        config = sysconfig_vars(Path(env["RECIPE_SYSROOT"]))
+        # a recipe that failed before do_prepare_recipe_sysroot has no sysroot to read
+        staged = (Path(env["RECIPE_SYSROOT"]) / "usr/lib/python-sysconfigdata/_sysconfigdata.py").is_file()
+        config = sysconfig_vars(Path(env["RECIPE_SYSROOT"])) if staged else {}
         image = Path(env["D"])
         modules = extension_modules(image) if image.is_dir() else []
-        suffixes = accepted_suffixes(config)
+        suffixes = accepted_suffixes(config) if staged else []
         install_log = Path(env["T"]) / "log.do_install"
         log = install_log.read_text(errors="replace") if install_log.is_file() else ""
         imported = re.search(r"pyrust: imported under (qemu-\S+) with \S+: (.*)", log)
@@ -260,7 +274,7 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
             "fix": fix,
             "backend": backend(env.get("__inherit_cache", "") + env.get("BBINCLUDED", "")),
             "binding": f"{binding.group(1)} {binding.group(2)}" if binding and binding.group(2) else (binding.group(1) if binding else None),
-            "ext_suffix": config["EXT_SUFFIX"],
+            "ext_suffix": config.get("EXT_SUFFIX"),
             "python": config.get("VERSION") or config.get("py_version_short"),
             "modules": [m.relative_to(image).as_posix() for m in modules],
             "accepted": bool(modules) and all(any(m.name.endswith(s) for s in suffixes[:-1]) for m in modules),
@@ -270,7 +284,9 @@ def run_cells(machine: str, fix: bool, recipes: list[tb.Recipe]) -> list[dict]:
             "imported": ({"qemu": (imported or loaded).group(1),  # type: ignore[union-attr]
                           "modules": sorted(imported.group(2).split()) if imported else [],
                           **({"needs": needs} if needs else {})} if imported or loaded else None),
-            "image_sha256": tree_digest(image) if image.is_dir() and not failed else None,
+            # the build without the fix runs second: ${D} against the one the build with it left
+            **({"image_vs_fix": compare_images(image, Path(str(image).replace(f"/{name}/", f"/{builddir_name(machine, True)}/")))
+                if image.is_dir() and not failed else None} if not fix else {}),
             "build_s": round(sum(build_s), 1) if all(s is not None for s in build_s) else None,  # type: ignore[misc]
             "class_s": round(class_seconds(Path(env["T"])), 3),
             "bitbake_wall_s": round(wall, 1),
@@ -325,8 +341,8 @@ def render(records: list[dict]) -> str:
     wrong_without = [c for c in both if cells[c][False]["modules"] and not cells[c][False]["accepted"]]
     right_with = [c for c in both if not cells[c][True]["failed_tasks"]
                   and (cells[c][True]["accepted"] or not cells[c][True]["modules"])]
-    compared = [c for c in both if cells[c][True].get("image_sha256") and cells[c][False].get("image_sha256")]
-    same_image = [c for c in compared if cells[c][True]["image_sha256"] == cells[c][False]["image_sha256"]]
+    compared = [c for c in both if cells[c][False].get("image_vs_fix") and not cells[c][True]["failed_tasks"]]
+    same_image = [c for c in compared if not cells[c][False]["image_vs_fix"]["differ"]]
     imported_with = [c for c in both if cells[c][True]["imported"]]
     failing_both = [c for c in both if cells[c][True]["failed_tasks"] and cells[c][False]["failed_tasks"]]
     standins = [r for r in tb.RECIPES if r.source_standin and any(c[0] == r.name for c in built)]
@@ -361,9 +377,8 @@ def render(records: list[dict]) -> str:
         f"- right with the layer, through do_install: {len(right_with)} of {len(both)}",
         f"- imported under qemu-user after do_install, with the layer: {len(imported_with)} of {len(both)}",
         f"- `${{D}}` the same with and without the fix (every file's path and content): {len(same_image)} of the "
-        f"{len(compared)} cells where both installed"
-        + (f"; it differs in {', '.join(f'{r} on {m}' for r, m in compared if (r, m) not in same_image)}"
-           if len(same_image) < len(compared) else ""),
+        f"{len(compared)} cells where both installed and were compared (the column `${{D}}` without vs with names "
+        f"the files that differ)",
         *(f"- {r.name} is built for {', '.join(r.machines)} only: {r.fewer_machines_why}" for r in tb.RECIPES if r.machines and not r.dependency),
         f"- failing with and without the layer, for a reason of the recipe: {len(failing_both)}"
         + (f" ({', '.join(f'{r} on {m}' for r, m in failing_both)}; below)" if failing_both else ""),
@@ -388,8 +403,10 @@ def render(records: list[dict]) -> str:
             imp = (f"loaded ({with_fix['imported']['qemu']}; its init imports {', '.join(sorted(set(needs.values())))}, "
                    f"a runtime dependency)" if needs else f"yes ({with_fix['imported']['qemu']})")
         image = ""
-        if with_fix and without and with_fix.get("image_sha256") and without.get("image_sha256"):
-            image = "same" if with_fix["image_sha256"] == without["image_sha256"] else "differs"
+        if with_fix and not with_fix["failed_tasks"] and without and without.get("image_vs_fix"):
+            cmp = without["image_vs_fix"]
+            image = (f"same ({cmp['files']} files)" if not cmp["differ"] else
+                     f"{len(cmp['differ'])} of {cmp['files']} files differ: " + ", ".join(f"`{Path(f).name}`" for f in cmp["differ"]))
         lines.append(f"| {any_r['recipe']} | {any_r['layer']} | {any_r['version']} | {any_r['backend']} | {any_r['binding'] or 'none'} "
                      f"| {any_r['machine']} | `{any_r['ext_suffix']}` | {mods} | {verdict(without)} | {verdict(with_fix)} | {imp} | {image} "
                      f"| {with_fix['build_s'] if with_fix else ''} | {with_fix['class_s'] if with_fix else ''} |")

@@ -13,7 +13,6 @@ oe-core's resulttool and byte arithmetic done here, not from the library.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import build_testbed as tb
 import pytest
+import recipe_matrix as rm
 from test_build import Build, errors
 
 pytestmark = pytest.mark.build
@@ -36,11 +36,6 @@ def ppc(site_conf: Path) -> Build:
     build = Build("build-qemuppc-ptest", "qemuppc")
     build.configure(*PTEST_ON)
     return build
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(root.rglob("*")) if not p.is_symlink()}
 
 
 def results(build: Build, recipe: str) -> dict:
@@ -60,10 +55,10 @@ def test_rpds_py_own_tests_pass_on_big_endian(ppc: Build, tmp_path: Path) -> Non
     proc = ppc.bitbake("-c", "install_ptest_base", recipe)
     assert proc.returncode == 0, proc.stdout[-4000:]
     d = Path(ppc.var(recipe, "D"))
-    before = tree_digest(d)
+    before = rm.file_digests(d)
     proc = ppc.bitbake("-c", "pyrust_ptest", recipe)
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert tree_digest(d) == before, "do_pyrust_ptest changed ${D}"
+    assert rm.file_digests(d) == before, "do_pyrust_ptest changed ${D}"
     log = ppc.task_log(recipe, "do_pyrust_ptest")
     line = re.search(r"pyrust: python3-rpds-py under qemu-ppc with /usr/bin/python3: (\d+) passed, 0 failed", log)
     assert line, log[-3000:]

@@ -112,7 +112,12 @@ def test_recipe_failures_are_what_the_recipe_says():
         if "_PyUnicode_Ready" in why:  # removed in CPython 3.12: the cell's Python is newer, the symbol is named
             assert "undefined symbol: _PyUnicode_Ready" in said and tuple(map(int, with_fix["python"].split("."))) >= (3, 12)
             assert "crate://crates.io/python3-sys/0.7.1" in archive_file("meta-openembedded-master.tar.xz", "/python3-pyruvate-crates.inc")
-        patch = re.search(r"(\S+\.patch)", why)
+        crate = re.search(r"crate (\S+) (\d+\.\d+\.\d+)", why)
+        if crate:  # the failing crate is the recipe's own, at that version, and the error is in it
+            inc = archive_file("meta-openembedded-master.tar.xz", f"/{recipe}-crates.inc")
+            assert f"crate://crates.io/{crate.group(1)}/{crate.group(2)}" in inc, crate.group(0)
+            assert f"{crate.group(1)}-{crate.group(2)}/" in said, said
+        patch = re.search(r"([\w.-]+\.patch)", why)
         if patch and recipe == "python3-pyruvate":
             bb = archive_file("meta-openembedded-master.tar.xz", "/python3-pyruvate_1.2.1.bb")
             appends = re.findall(r'^SRC_URI:append:(\w+) = ".*' + re.escape(patch.group(1)), bb, re.M)

@@ -34,14 +34,17 @@ EXCLUDE_FROM_WORLD = "1"
 # dev-dependencies (rand...), which that workspace's resolution needs. cargo's build-std
 # resolves only what std needs, so it builds the same crates from the same sources for an
 # empty crate; __CARGO_TESTS_ONLY_SRC_ROOT points it at the fetched library/ instead of
-# the host rustc's own sysroot.
+# the host rustc's own sysroot. library/Cargo.toml's profile compiles panic_abort with
+# -Cpanic=abort whatever the rest of the sysroot uses (a crate whose profile says
+# panic = "abort", such as oe-core's python3-uv-build, links only against such a
+# panic_abort); that profile is the workspace's, so the empty crate repeats it.
 CARGO_MANIFEST_PATH = "${B}/testbed-std/Cargo.toml"
 do_compile () {
     export RUSTC_BOOTSTRAP="1"
     export __CARGO_TESTS_ONLY_SRC_ROOT="${RUSTSRC}/library"
     crate=$(dirname ${CARGO_MANIFEST_PATH})
     mkdir -p $crate/src
-    printf '[package]\nname = "testbed-std"\nversion = "0.0.0"\nedition = "2021"\n' > $crate/Cargo.toml
+    printf 'cargo-features = ["profile-rustflags"]\n\n[package]\nname = "testbed-std"\nversion = "0.0.0"\nedition = "2021"\n\n[profile.release.package.panic_abort]\nrustflags = ["-Cpanic=abort"]\n' > $crate/Cargo.toml
     printf 'version = 4\n\n[[package]]\nname = "testbed-std"\nversion = "0.0.0"\n' > $crate/Cargo.lock
     : > $crate/src/lib.rs
     cargo_do_compile -Zbuild-std=std,panic_unwind -Zbuild-std-features="$(echo ${CARGO_FEATURES} | tr ' ' ',')"
