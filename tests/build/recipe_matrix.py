@@ -369,6 +369,11 @@ def render(records: list[dict]) -> str:
         "the import check runs in; a module whose initialisation imports one is *loaded* (its file",
         "found and its shared object initialised up to that import), as a real build would show too.",
         "",
+        "The column `${D}` without vs with compares, file by file, what the two builds of a cell",
+        "installed (cells built by this script since it records that; blank otherwise). The two builds",
+        "run in different build dirs (`matrix-<machine>-fix`, `-nofix`), and maturin's SBOM",
+        "(`*.cyclonedx.json`) records the source path, which contains the build dir's name.",
+        "",
         "## Summary",
         "",
         f"- cells built with and without the fix: {len(both)} ({len({c[0] for c in both})} recipes, "

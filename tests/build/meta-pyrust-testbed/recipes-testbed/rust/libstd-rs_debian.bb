@@ -39,6 +39,10 @@ EXCLUDE_FROM_WORLD = "1"
 # panic = "abort", such as oe-core's python3-uv-build, links only against such a
 # panic_abort); that profile is the workspace's, so the empty crate repeats it.
 CARGO_MANIFEST_PATH = "${B}/testbed-std/Cargo.toml"
+# do_install copies every artefact of the target dir: a rebuild with other flags must not
+# leave the previous build's std beside the new one (rustc: "multiple candidates for
+# `rmeta` dependency `std`").
+do_compile[cleandirs] += "${B}/target"
 do_compile () {
     export RUSTC_BOOTSTRAP="1"
     export __CARGO_TESTS_ONLY_SRC_ROOT="${RUSTSRC}/library"
