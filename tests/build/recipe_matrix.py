@@ -58,8 +58,11 @@ CLASS_ON = ('INHERIT += "pyrust"', 'PYRUST_STAGE_TARGET_PYTHON = "1"')
 #: why (each reason checked against the recipe by tests/build/test_recipe_matrix.py where
 #: it is a fact of the recipe). Keys: (recipe, layer).
 NOT_BUILT: dict[tuple[str, str], str] = {
-    ("python3-ruff", "meta-python"): "ships a binary (no extension module); 501 crates, not built in this run",
-    ("python3-maturin", "oe-core"): "a target build of the tool (no extension module); 473 crates, not built in this run",
+    ("python3-ruff", "meta-python"): "ships a binary and no extension module, the shape of python3-uv-build (built: 310 crates, "
+                                     "about 5 min per cell here); 501 crates, not built yet",
+    ("python3-maturin", "oe-core"): "a target build of the tool (inherits python_pyo3 directly, no extension module); "
+                                    "473 crates, not built yet; its native variant is stood in for by PyPI's maturin "
+                                    "(tests/build/README.md)",
 }
 
 #: Cells that fail with and without the layer for a reason of the recipe itself, and that
@@ -423,13 +426,15 @@ def render(records: list[dict]) -> str:
         rec = cells[key][True]
         said = rec.get("failure") or "; ".join(rec["findings"]) or "no compiler error in the task log"
         lines.append(f"- {key[0]} on {key[1]} (Python {rec['python']}): {', '.join(rec['failed_tasks'])} fails with and "
-                     f"without the fix: `{said}`"
+                     f"without the fix: `` {said} ``"
                      + (f". Why: {RECIPE_FAILURES[key]}." if key in RECIPE_FAILURES else ""))
     if not failing_both:
         lines.append("- none")
     lines += ["", "## Source stand-ins", "",
               "Test bed only (tests/build/README.md): a bbappend of tests/build/meta-pyrust-testbed replaces the",
-              "recipe's download, and nothing else, with the release's sdist from PyPI.", ""]
+              "recipe's download with the release's sdist from PyPI (python3-orjson's also deletes the sdist's",
+              "`.cargo/config.toml`, which only points cargo at crates vendored into the sdist, so that the",
+              "recipe's own crates are built); nothing else of the recipe changes.", ""]
     lines += [f"- {r.name} ({r.layer}): {r.source_standin}" for r in standins] or ["- none"]
     lines += ["", "## Not built here", "", "| recipe | layer | why |", "|---|---|---|"]
     lines += [f"| {r} | {layer} | {why} |" for (r, layer), why in sorted(NOT_BUILT.items())]
