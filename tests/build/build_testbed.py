@@ -106,6 +106,8 @@ RECIPES = (
            fewer_machines_why="310 crates; links the target's zstd, which the test bed has from Debian bookworm "
                               "(testbed-zstd) for Debian's architectures only, and on qemuarm sid's Python 3.14 "
                               "stages sid's libzstd1 itself (a sysroot file conflict): one machine"),
+    Recipe("python3-ruff", "meta-python", "ruff", machines=("qemuarm64",),
+           fewer_machines_why="501 crates: one machine, as python3-uv-build (the same shape: a binary, no module)"),
     # git sources on github.com / gitlab.com: the release's PyPI sdist stands in (fetch-standins)
     Recipe("python3-orjson", "meta-python", "orjson",
            source_standin="the PyPI sdist of the release: git://github.com/ijl/orjson is unreachable here"),

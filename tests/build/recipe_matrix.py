@@ -58,8 +58,6 @@ CLASS_ON = ('INHERIT += "pyrust"', 'PYRUST_STAGE_TARGET_PYTHON = "1"')
 #: why (each reason checked against the recipe by tests/build/test_recipe_matrix.py where
 #: it is a fact of the recipe). Keys: (recipe, layer).
 NOT_BUILT: dict[tuple[str, str], str] = {
-    ("python3-ruff", "meta-python"): "ships a binary and no extension module, the shape of python3-uv-build (built: 310 crates, "
-                                     "about 5 min per cell here); 501 crates, not built yet",
     ("python3-maturin", "oe-core"): "a target build of the tool (inherits python_pyo3 directly, no extension module); "
                                     "473 crates, not built yet; its native variant is stood in for by PyPI's maturin "
                                     "(tests/build/README.md)",
