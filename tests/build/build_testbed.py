@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -519,6 +520,34 @@ def python3_version(oecore: Path) -> str:
     return m.group(1)
 
 
+def pseudo_suite(oecore: Path) -> str:
+    """The Debian suite whose pseudo follows the path rule of the release's bitbake.conf.
+
+    oe-core tells pseudo which paths to track: master and wrynose through
+    ``PSEUDO_INCLUDE_PATHS`` (${WORKDIR}/image, package, ... only; pseudo >= 1.9.1),
+    scarthgap through ``PSEUDO_IGNORE_PATHS`` (all but recipe-sysroot*, ${T}, ...). A pseudo
+    that does not know the release's variable tracks every path, the recipe sysroots too, which
+    do_prepare_recipe_sysroot re-stages outside pseudo when a dependency changed: the next
+    do_install then aborts on pseudo's "path mismatch ... inode mismatch" (a reused inode).
+    Bookworm's pseudo (1.9.0+git20220404) knows only PSEUDO_IGNORE_PATHS; sid's (1.9.11,
+    oe-core master's version) both.
+
+    Returns "sid" or "bookworm". Raises TestbedError if bitbake.conf names neither variable.
+    """
+    conf = (oecore / "meta/conf/bitbake.conf").read_text()
+    if re.search(r"^PSEUDO_INCLUDE_PATHS\b", conf, re.M):
+        return "sid"
+    if re.search(r"^PSEUDO_IGNORE_PATHS\b", conf, re.M):
+        return "bookworm"
+    raise TestbedError(f"{oecore}/meta/conf/bitbake.conf sets neither PSEUDO_INCLUDE_PATHS nor PSEUDO_IGNORE_PATHS")
+
+
+def deb_upstream_version(deb) -> str:
+    """The upstream version in a .deb's file name: ``.../pseudo_1.9.11-1_amd64.deb`` -> "1.9.11"."""
+    version = urllib.parse.unquote(deb.url.rsplit("/", 1)[-1]).split("_")[1]
+    return version.rsplit("-", 1)[0]
+
+
 def site_conf(oecore: Path) -> str:
     """The test bed's site configuration: machine-independent (per-architecture values under
     TRANSLATED_TARGET_ARCH overrides), so that one file serves every MACHINE and oe-selftest,
@@ -527,7 +556,7 @@ def site_conf(oecore: Path) -> str:
     venvs = {v: venv(oecore, v) for v in sorted({host_python_version(), *(a.python[2] for a in ARCHES.values())})}
     write_wrappers(venvs)  # the PATH head oe_run gives BitBake (HOSTTOOLS find them there)
     rust_deb, rust_upstream = rust_version()
-    pseudo = provision.debian_uris("amd64", ["pseudo", "libpseudo"])
+    pseudo = provision.debian_uris("amd64", ["pseudo", "libpseudo"], pseudo_suite(oecore))
     rust_src = provision.debian_uris("amd64", ["rust-web-src"], pinned={"rust-web-src": rust_deb})
     mirror = pypi_premirror(oecore)
     work = work_dir()
@@ -595,6 +624,7 @@ def site_conf(oecore: Path) -> str:
         'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
         f'TESTBED_RUST_SRC_URI = "{src_uris(rust_src, "rust-src")[0]}"',
         f'TESTBED_PSEUDO_DEBS = "{" ".join(src_uris(pseudo, "deb"))}"',
+        f'TESTBED_PSEUDO_VERSION = "{deb_upstream_version(pseudo[0])}"',
         f'PREMIRRORS:prepend = "https?://.*/packages/source/.* file://{mirror}/ "',
     ]
     oe_version = python3_version(oecore)

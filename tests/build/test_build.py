@@ -16,7 +16,9 @@ QA-name handling), build-qemuarm-faults (modules that segfault or hang on import
 from __future__ import annotations
 
 import json
+import os
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -95,6 +97,37 @@ def test_positive_build(site_conf: Path, machine: str) -> None:
     build = Build(f"build-{machine}", machine)
     build.configure()
     assert_positive(build, POSITIVE)
+
+
+def test_pseudo_tracks_only_the_paths_the_release_names(site_conf: Path, tmp_path: Path) -> None:
+    """The stand-in pseudo-native honours the path rule of the release's bitbake.conf
+    (PSEUDO_INCLUDE_PATHS on master and wrynose, PSEUDO_IGNORE_PATHS on scarthgap), run as
+    BitBake runs a fakeroot task: FAKEROOTCMD with FAKEROOTBASEENV and FAKEROOTENV. Found by CI:
+    bookworm's pseudo 1.9.0 knows only PSEUDO_IGNORE_PATHS, so on master it tracked the recipe
+    sysroots too, and after a dependency was re-staged do_install aborted (exit code 134:
+    "path mismatch ... recipe-sysroot-native/installeddeps/libstd-rs")."""
+    build = Build("build-qemuarm", "qemuarm")
+    build.configure()
+    recipe = "python3-pyrust-example"
+    proc = build.bitbake("-c", "prepare_recipe_sysroot", recipe)  # stages pseudo-native
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    env = dict(os.environ)
+    for var in ("FAKEROOTBASEENV", "FAKEROOTENV"):
+        env |= dict(item.split("=", 1) for item in build.var(recipe, var).split())
+    tracked, untracked = tmp_path / "image", tmp_path / "recipe-sysroot-native"
+    if "PSEUDO_INCLUDE_PATHS" in env:
+        env["PSEUDO_INCLUDE_PATHS"] = f"/proc,{tracked}"
+    else:
+        env["PSEUDO_IGNORE_PATHS"] = f"/usr/,/etc/,/lib,/dev/,/run/,{untracked}"
+    env["PSEUDO_LOCALSTATEDIR"] = str(tmp_path / "pseudo")
+    fakeroot = build.var(recipe, "FAKEROOTCMD")
+    script = f"mkdir {tracked} {untracked} && touch {tracked}/f {untracked}/f && chown 1:1 {tracked}/f {untracked}/f"
+    run = subprocess.run([fakeroot, "sh", "-c", script], env=env, text=True, capture_output=True, timeout=120)
+    subprocess.run([fakeroot, "-S"], env=env, capture_output=True, timeout=120)  # stop its server
+    assert run.returncode == 0, run.stdout + run.stderr
+    with sqlite3.connect(tmp_path / "pseudo" / "files.db") as db:
+        paths = {row[0] for row in db.execute("SELECT path FROM files")}
+    assert str(tracked / "f") in paths and not any(p.startswith(str(untracked)) for p in paths), sorted(paths)
 
 
 def test_oe_core_mips64_target_json_is_refused_by_rustc(site_conf: Path, tmp_path: Path) -> None:

@@ -3,10 +3,13 @@ DESCRIPTION = "oe-core builds pseudo from its git repository, which this test ma
 cannot reach. BitBake runs every fakeroot task (do_install among them) under pseudo, so \
 this recipe installs Debian's pseudo and libpseudo, fetched from Debian's archive with \
 their checksums (TESTBED_PSEUDO_DEBS, written by tests/build/build_testbed.py), in the layout \
-oe-core's FAKEROOTCMD and PSEUDO_LIBDIR expect (meta/conf/bitbake.conf)."
+oe-core's FAKEROOTCMD and PSEUDO_LIBDIR expect (meta/conf/bitbake.conf). The suite is the one \
+whose pseudo knows the release's path rule (build_testbed.pseudo_suite): sid's for \
+PSEUDO_INCLUDE_PATHS (master, wrynose), bookworm's for PSEUDO_IGNORE_PATHS (scarthgap)."
 LICENSE = "LGPL-2.1-only"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/LGPL-2.1-only;md5=1a6d268fd218675ffea8be556788b780"
 
+PV = "${TESTBED_PSEUDO_VERSION}"
 SRC_URI = "${TESTBED_PSEUDO_DEBS}"
 S = "${UNPACKDIR}/deb"
 
