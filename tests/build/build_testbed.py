@@ -58,17 +58,19 @@ CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: meta-python's python3-cbor2), which depend on their -native variants; flit-core for
 #: python3-typing-extensions (a build dependency of meta-python's python3-pydantic-core);
 #: hatchling (with its own dependencies) and hatch-vcs for the test dependencies that
-#: do_pyrust_ptest stages (python3-pygments, -colorama, -iniconfig).
+#: do_pyrust_ptest stages (python3-pygments, -colorama, -iniconfig); semantic-version for the
+#: target python3-maturin.
 VENV_PINS = ("maturin==1.14.1", "build==1.5.1", "installer==1.0.1", "setuptools==84.0.0", "wheel==0.48.0",
              "setuptools-rust==1.13.0", "setuptools-scm==10.2.1", "cffi==2.1.1", "pycparser==3.0", "flit-core==3.12.0",
              "hatchling==1.31.0", "hatch-vcs==0.5.0", "pathspec==1.1.1", "pluggy==1.6.0", "packaging==26.3",
-             "editables==0.6", "trove-classifiers==2026.6.1.19")
+             "editables==0.6", "trove-classifiers==2026.6.1.19", "semantic-version==2.10.0")
 #: Their oe-core names, assumed provided (the venv is what they would install).
 NATIVE_TOOLS = ("python3-native", "python3-maturin-native", "python3-build-native", "python3-installer-native",
                 "python3-setuptools-native", "python3-wheel-native", "python3-setuptools-rust-native",
                 "python3-setuptools-scm-native", "python3-cffi-native", "python3-pycparser-native", "python3-flit-core-native",
                 "python3-hatchling-native", "python3-hatch-vcs-native", "python3-pathspec-native", "python3-pluggy-native",
-                "python3-packaging-native", "python3-editables-native", "python3-trove-classifiers-native")
+                "python3-packaging-native", "python3-editables-native", "python3-trove-classifiers-native",
+                "python3-semantic-version-native")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ RECIPES = (
                               "stages sid's libzstd1 itself (a sysroot file conflict): one machine"),
     Recipe("python3-ruff", "meta-python", "ruff", machines=("qemuarm64",),
            fewer_machines_why="501 crates: one machine, as python3-uv-build (the same shape: a binary, no module)"),
+    Recipe("python3-maturin", "oe-core", "maturin", machines=("qemuarm64",),
+           fewer_machines_why="473 crates and links the target's zstd, as python3-uv-build: one machine (the same "
+                              "shape: a binary, no module; it inherits python_pyo3 directly)"),
     # git sources on github.com / gitlab.com: the release's PyPI sdist stands in (fetch-standins)
     Recipe("python3-orjson", "meta-python", "orjson",
            source_standin="the PyPI sdist of the release: git://github.com/ijl/orjson is unreachable here"),
@@ -117,6 +122,8 @@ RECIPES = (
     Recipe("python3-pyruvate", "meta-python", "pyruvate",
            source_standin="the PyPI sdist of 1.2.1: git://gitlab.com/tschorr/pyruvate.git is unreachable here"),
     Recipe("python3-typing-extensions", "oe-core", "typing_extensions", dependency=True),
+    # python3-maturin's target build dependency (a pure-Python package built with inherit cargo)
+    Recipe("python3-setuptools-rust", "oe-core", "setuptools_rust", dependency=True),
     # the runtime closure of RDEPENDS:${PN}-ptest, which do_pyrust_ptest (PYRUST_PTEST = "1") stages
     Recipe("python3-pytest", "oe-core", "pytest", dependency=True),
     Recipe("python3-pluggy", "oe-core", "pluggy", dependency=True),
@@ -620,6 +627,8 @@ def site_conf(oecore: Path) -> str:
         'PREFERRED_PROVIDER_openssl = "testbed-openssl"',
         'PREFERRED_PROVIDER_zstd = "testbed-zstd"',
         'PREFERRED_RPROVIDER_python3-core = "testbed-python3"',
+        "# orjson's RDEPENDS: the empty testbed-runtime-names, not the target python3-maturin built on qemuarm64",
+        'PREFERRED_RPROVIDER_python3-maturin = "testbed-runtime-names"',
         f'TESTBED_RUST_VERSION = "{rust_upstream}"',
         'PREFERRED_VERSION_libstd-rs = "${TESTBED_RUST_VERSION}"',
         f'TESTBED_RUST_SRC_URI = "{src_uris(rust_src, "rust-src")[0]}"',

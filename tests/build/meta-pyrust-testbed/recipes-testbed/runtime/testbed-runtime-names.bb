@@ -25,9 +25,15 @@ do_compile[noexec] = "1"
 # do_pyrust_ptest does not use (it reads pytest's JUnit XML); ptest-runner (RRECOMMENDS of
 # every ${PN}-ptest), the runner on a booted image, which do_pyrust_ptest replaces; meta-python's
 # python3-orjson's (python3-maturin python3-mypy) and python3-pendulum's (python3-dateutil
-# python3-tzdata) pure-Python runtime dependencies (not in the import check's sysroot; see docs/recipes.md).
+# python3-tzdata) pure-Python runtime dependencies (not in the import check's sysroot; see docs/recipes.md);
+# oe-core's target python3-maturin's (cargo rust; RRECOMMENDS python3-ensurepip python3-pip python3-venv) and its build dependency python3-setuptools-rust's
+# (python3-semantic-version python3-setuptools python3-setuptools-scm). python3-maturin itself is
+# also built here (qemuarm64): site.conf's PREFERRED_RPROVIDER_python3-maturin keeps orjson's
+# runtime dependency on this empty recipe, so that no build of orjson needs maturin's zstd.
 RPROVIDES:${PN} = "python3-cffi python3-ctypes python3-shell python3-datetime python3-attrs python3-compression \
                    python3-json python3-sortedcontainers python3-statistics python3-unittest python3-zoneinfo \
                    python3-numbers python3-threading python3-debugger python3-doctest python3-tomllib python3-xml \
                    python3-html python3-profile python3-unittest-automake-output ptest-runner \
-                   python3-maturin python3-mypy python3-dateutil python3-tzdata"
+                   python3-maturin python3-mypy python3-dateutil python3-tzdata \
+                   cargo rust python3-semantic-version python3-setuptools python3-setuptools-scm \
+                   python3-ensurepip python3-pip python3-venv"
