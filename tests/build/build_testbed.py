@@ -531,7 +531,7 @@ def pseudo_suite(oecore: Path) -> str:
     """The Debian suite whose pseudo follows the path rule of the release's bitbake.conf.
 
     oe-core tells pseudo which paths to track: master and wrynose through
-    ``PSEUDO_INCLUDE_PATHS`` (${WORKDIR}/image, package, ... only; pseudo >= 1.9.1),
+    ``PSEUDO_INCLUDE_PATHS`` (${WORKDIR}/image, package, ... only),
     scarthgap through ``PSEUDO_IGNORE_PATHS`` (all but recipe-sysroot*, ${T}, ...). A pseudo
     that does not know the release's variable tracks every path, the recipe sysroots too, which
     do_prepare_recipe_sysroot re-stages outside pseudo when a dependency changed: the next
@@ -549,7 +549,7 @@ def pseudo_suite(oecore: Path) -> str:
     raise TestbedError(f"{oecore}/meta/conf/bitbake.conf sets neither PSEUDO_INCLUDE_PATHS nor PSEUDO_IGNORE_PATHS")
 
 
-def deb_upstream_version(deb) -> str:
+def deb_upstream_version(deb: provision.DebUri) -> str:
     """The upstream version in a .deb's file name: ``.../pseudo_1.9.11-1_amd64.deb`` -> "1.9.11"."""
     version = urllib.parse.unquote(deb.url.rsplit("/", 1)[-1]).split("_")[1]
     return version.rsplit("-", 1)[0]
