@@ -111,16 +111,17 @@ def test_pseudo_tracks_only_the_paths_the_release_names(site_conf: Path, tmp_pat
     recipe = "python3-pyrust-example"
     proc = build.bitbake("-c", "prepare_recipe_sysroot", recipe)  # stages pseudo-native
     assert proc.returncode == 0, proc.stdout[-3000:]
+    fake = rm.bitbake_env(build.name, recipe, ("FAKEROOTBASEENV", "FAKEROOTENV", "FAKEROOTCMD"))
     env = dict(os.environ)
     for var in ("FAKEROOTBASEENV", "FAKEROOTENV"):
-        env |= dict(item.split("=", 1) for item in build.var(recipe, var).split())
+        env |= dict(item.split("=", 1) for item in fake[var].split())
     tracked, untracked = tmp_path / "image", tmp_path / "recipe-sysroot-native"
     if "PSEUDO_INCLUDE_PATHS" in env:
         env["PSEUDO_INCLUDE_PATHS"] = f"/proc,{tracked}"
     else:
         env["PSEUDO_IGNORE_PATHS"] = f"/usr/,/etc/,/lib,/dev/,/run/,{untracked}"
     env["PSEUDO_LOCALSTATEDIR"] = str(tmp_path / "pseudo")
-    fakeroot = build.var(recipe, "FAKEROOTCMD")
+    fakeroot = fake["FAKEROOTCMD"]
     script = f"mkdir {tracked} {untracked} && touch {tracked}/f {untracked}/f && chown 1:1 {tracked}/f {untracked}/f"
     run = subprocess.run([fakeroot, "sh", "-c", script], env=env, text=True, capture_output=True, timeout=120)
     subprocess.run([fakeroot, "-S"], env=env, capture_output=True, timeout=120)  # stop its server
